@@ -1,0 +1,92 @@
+"""Loaders that hand Polars frames to ``analysis`` through ADBC (no ORM objects for big reads).
+
+``read_frame`` runs one SELECT through the ADBC driver of the store's backend (SQLite or
+PostgreSQL) and returns Arrow-backed Polars data; ``write_frame`` appends a frame with the
+backend's bulk path (ADBC ingest / COPY on PostgreSQL, chunked ``executemany`` on SQLite).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import polars as pl
+from sqlalchemy import Select, text
+from sqlalchemy.engine import Connection
+
+from parkhq.store.db import Database
+
+__all__ = ["adbc_connection", "read_frame", "write_frame"]
+
+SQLITE_CHUNK = 20_000
+
+
+@contextmanager
+def adbc_connection(db: Database) -> Iterator[Any]:
+    """A DB-API connection of the ADBC driver for ``db``."""
+    if db.is_sqlite:
+        import adbc_driver_sqlite.dbapi as sqlite_dbapi
+
+        conn = sqlite_dbapi.connect(db.adbc_uri())
+    else:
+        import adbc_driver_postgresql.dbapi as pg_dbapi
+
+        conn = pg_dbapi.connect(db.adbc_uri())
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def _compile(db: Database, query: str | Select[Any]) -> str:
+    if isinstance(query, str):
+        return query
+    compiled = query.compile(dialect=db.engine.dialect, compile_kwargs={"literal_binds": True})
+    return str(compiled)
+
+
+def read_frame(
+    db: Database, query: str | Select[Any], schema: dict[str, pl.DataType] | None = None
+) -> pl.DataFrame:
+    """Run ``query`` (SQL text or a SQLAlchemy Select, literal values only) via ADBC.
+
+    ``schema`` casts columns after the read (ADBC returns PostgreSQL ``integer`` as Int32 and
+    SQLite columns by their stored affinity).
+    """
+    sql = _compile(db, query)
+    with adbc_connection(db) as conn, conn.cursor() as cur:
+        cur.execute(sql)
+        table = cur.fetch_arrow_table()
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    if schema:
+        frame = frame.with_columns(
+            pl.col(name).cast(dtype) for name, dtype in schema.items() if name in frame.columns
+        )
+    return frame
+
+
+def write_frame(conn: Connection, table: str, frame: pl.DataFrame, columns: Sequence[str]) -> int:
+    """Insert ``frame[columns]`` into ``table`` inside the caller's transaction.
+
+    Runs on the caller's SQLAlchemy connection so that it commits or rolls back with the rest of
+    the use case. PostgreSQL uses ``COPY … FROM STDIN`` (psycopg 3); SQLite uses chunked
+    ``executemany``. Returns the number of rows written.
+    """
+    cols = list(columns)
+    if frame.height == 0:
+        return 0
+    data = frame.select(cols)
+    if conn.dialect.name == "postgresql":
+        raw: Any = conn.connection.driver_connection
+        col_sql = ", ".join(f'"{c}"' for c in cols)
+        with raw.cursor() as cur, cur.copy(f'COPY "{table}" ({col_sql}) FROM STDIN') as copy:
+            for row in data.iter_rows():
+                copy.write_row(row)
+        return data.height
+    placeholders = ", ".join(f":{c}" for c in cols)
+    stmt = text(f'INSERT INTO "{table}" ({", ".join(cols)}) VALUES ({placeholders})')
+    for start in range(0, data.height, SQLITE_CHUNK):
+        conn.execute(stmt, data.slice(start, SQLITE_CHUNK).to_dicts())
+    return data.height

@@ -1,0 +1,14 @@
+"""JSON API routers, mounted under ``/api/v1``. A new capability adds its router here."""
+
+from parkhq.web.api import admin, auth, enterprises, parks, reference, stats
+
+ROUTERS = [
+    auth.router,
+    stats.router,
+    parks.router,
+    enterprises.router,
+    reference.router,
+    admin.router,
+]
+
+__all__ = ["ROUTERS"]
