@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+import polars as pl
 from fastapi.testclient import TestClient
 
 from parkhq.reference.uscc import make_uscc
 from parkhq.services import access
+from parkhq.services.imports import import_frames
 from parkhq.store.db import Database
 from parkhq.store.models import (
     Chain,
@@ -91,6 +93,8 @@ class World:
     inside: Side
     outside: Side
     users: dict[str, str] = field(default_factory=dict)  # role → username
+    #: An import batch (by the system, not by any test user) that wrote an outside parcel.
+    outside_batch_id: int = 0
 
 
 def _side(db: Database, tag: str, province: str, city: str, county: str, serial: int) -> Side:
@@ -146,6 +150,22 @@ def build_world(db: Database) -> World:
     outside = _side(db, "苏南", "320000", "320100", "320102", 2)
     world = World(inside, outside)
     admin = access.system_principal("tests")
+    parcel = pl.DataFrame(
+        {
+            "parcel_code": [f"{outside.parcel_code}-B"],
+            "park_code": [outside.park_code],
+            "holder_uscc": [outside.uscc],
+            "area_mu": [12.0],
+            "supply_mode": ["先租后让"],
+            "start_on": [date(2020, 7, 1)],
+            "term_years": [10],
+            "floor_area_m2": [8000.0],
+            "status": ["在用"],
+        }
+    )
+    [(world.outside_batch_id, _)] = import_frames(
+        db, admin, {"land_parcels": parcel}, source="factories"
+    )
     for role, scope_of in ROLE_SCOPE.items():
         username = f"user_{role}"
         access.create_user(

@@ -32,7 +32,7 @@ def test_stats_json_counts_what_the_store_holds(env, world):
     data = json.loads(result.output)
     assert data["parks"] == 2
     assert data["enterprises"] == 2
-    assert data["parcels"] == 2
+    assert data["parcels"] == 3  # one each, and one imported for Jiangsu
     assert data["report_rows"] == 2
     assert data["months_covered"] == 1
     assert data["first_period"] == data["last_period"] == "2026-09"

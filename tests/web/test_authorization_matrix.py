@@ -24,9 +24,11 @@ PARAMS: dict[str, Callable[[World, Database], str]] = {
     "park_code": lambda w, db: w.outside.park_code,
     "uscc": lambda w, db: w.outside.uscc,
     "user_id": lambda w, db: str(_user_id(db, "user_admin")),
+    "batch_id": lambda w, db: str(w.outside_batch_id),
     # Public reference facts: not scoped, any logged-in role may read them.
     "industry_code": lambda w, db: "3911",
     "region_code": lambda w, db: w.outside.province,
+    "template_kind": lambda w, db: "all",
 }
 #: Routes that are reachable without a session by design.
 PUBLIC = {("GET", "/login"), ("POST", "/login"), ("POST", "/api/v1/auth/login")}
@@ -73,7 +75,9 @@ def _outside_state(db: Database, world: World) -> list[Any]:
             s.execute(select(Park.__table__).where(Park.code == w.park_code)).all(),
             s.execute(select(Enterprise.__table__).where(Enterprise.uscc == w.uscc)).all(),
             s.execute(
-                select(LandParcel.__table__).where(LandParcel.parcel_code == w.parcel_code)
+                select(LandParcel.__table__)
+                .where(LandParcel.parcel_code.startswith(w.parcel_code))
+                .order_by(LandParcel.parcel_code)
             ).all(),
             s.execute(
                 select(PeriodReport.__table__).where(PeriodReport.enterprise_id == w.enterprise_id)

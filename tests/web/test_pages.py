@@ -83,7 +83,8 @@ def test_admin_creates_a_user_through_the_form_and_the_audit_log_shows_it(client
 def test_admin_form_errors_are_shown_in_chinese(client_for):
     admin = client_for("admin")
     response = admin.post(
-        "/admin/users", data={"username": "x", "password": "short", "role": "city", "scope_codes": "330100"}
+        "/admin/users",
+        data={"username": "x", "password": "short", "role": "city", "scope_codes": "330100"},
     )
     assert response.status_code == 422
     assert "密码至少 8 位" in response.text

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from parkhq.cli import catalogue, core, reference, template
+from parkhq.cli import catalogue, core, demo, imports, reference, template
 
 app = typer.Typer(
     name="parkhq",
@@ -21,6 +21,9 @@ core.register(app)
 app.add_typer(reference.app, name="reference")
 app.add_typer(catalogue.app, name="catalogue")
 app.add_typer(template.app, name="template")
+app.command("import")(imports.import_command)
+app.add_typer(imports.app, name="imports")
+app.add_typer(demo.app, name="demo")
 
 
 def main() -> None:

@@ -191,7 +191,8 @@ PROBLEM_CODES: dict[str, ProblemCode] = _codes(
         "E204_UNKNOWN_PARK",
         "error",
         "园区不存在",
-        "第 {row} 行「{column}」园区代码「{value}」不存在：既不在系统中，也不在本文件的园区名录里",
+        "第 {row} 行「{column}」园区代码「{value}」不存在或不在您的权限范围内：既不在系统中，"
+        "也不在本文件的园区名录里",
     ),
     (
         "W205_PARK_CODE_FORMAT",
@@ -216,14 +217,21 @@ PROBLEM_CODES: dict[str, ProblemCode] = _codes(
         "E302_UNKNOWN_ENTERPRISE",
         "error",
         "企业未登记",
-        "第 {row} 行「{column}」「{value}」的企业既不在系统中，也不在本文件的企业名录里；"
-        "请先导入企业名录",
+        "第 {row} 行「{column}」「{value}」的企业未登记或不在您的权限范围内：既不在系统中，"
+        "也不在本文件的企业名录里；请先导入企业名录",
     ),
     (
         "E303_UNKNOWN_HOLDER",
         "error",
         "用地单位未登记",
-        "第 {row} 行「{column}」「{value}」的用地单位既不在系统中，也不在本文件的企业名录里",
+        "第 {row} 行「{column}」「{value}」的用地单位未登记或不在您的权限范围内：既不在系统中，"
+        "也不在本文件的企业名录里",
+    ),
+    (
+        "E304_OUT_OF_SCOPE",
+        "error",
+        "超出权限范围",
+        "第 {row} 行「{column}」「{value}」不在您的权限范围（{expected}）内",
     ),
     # plausibility warnings
     (

@@ -6,7 +6,8 @@ Units are in the column names: 万元 (``*_10k`` is not used; money columns are 
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from typing import ClassVar
 
 from sqlalchemy import (
     Boolean,
@@ -21,13 +22,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from parkhq.store.models.base import Base, TimestampMixin
+from parkhq.store.models.base import Base, TimestampMixin, utcnow
 
 __all__ = [
     "Chain",
     "ChainMembership",
     "Enterprise",
     "EnterpriseLabel",
+    "ImportBatch",
+    "ImportChange",
     "LandParcel",
     "Park",
     "PeriodReport",
@@ -53,6 +56,7 @@ class Park(TimestampMixin, Base):
     area_ha: Mapped[float | None] = mapped_column(Float)
     declared_industries: Mapped[str] = mapped_column(Text, default="")
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    batch_id: Mapped[int | None] = mapped_column(Integer, index=True)  # last import that wrote it
 
     enterprises: Mapped[list[Enterprise]] = relationship(back_populates="park")
 
@@ -75,6 +79,7 @@ class Enterprise(TimestampMixin, Base):
     size_class: Mapped[str | None] = mapped_column(String(8))  # 大型 / 中型 / 小型 / 微型
     products: Mapped[str] = mapped_column(Text, default="")
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    batch_id: Mapped[int | None] = mapped_column(Integer, index=True)
 
     park: Mapped[Park | None] = relationship(back_populates="enterprises")
     labels: Mapped[list[EnterpriseLabel]] = relationship(
@@ -109,6 +114,7 @@ class LandParcel(TimestampMixin, Base):
     term_years: Mapped[float | None] = mapped_column(Float)
     floor_area_m2: Mapped[float | None] = mapped_column(Float)
     status: Mapped[str] = mapped_column(String(8), default="在用")  # 在用/在建/闲置/低效
+    batch_id: Mapped[int | None] = mapped_column(Integer, index=True)
 
 
 class PeriodReport(Base):
@@ -162,3 +168,44 @@ class ChainMembership(Base):
         ForeignKey("enterprise.id", ondelete="CASCADE"), primary_key=True
     )
     role: Mapped[str] = mapped_column(String(16), default="成员")  # 链主 / 成员
+
+
+class ImportBatch(Base):
+    """One import of one sheet: who, when, which file (SHA-256), what it did; undoable."""
+
+    __tablename__ = "import_batch"
+    __audited__: ClassVar[bool] = False  # audited explicitly, one row per batch
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), index=True)
+    filename: Mapped[str] = mapped_column(String(256))
+    sheet: Mapped[str] = mapped_column(String(64), default="")
+    file_hash: Mapped[str] = mapped_column(String(64), index=True)
+    user_id: Mapped[int | None] = mapped_column(Integer)
+    username: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    status: Mapped[str] = mapped_column(String(16))  # committed / rejected / undone
+    rows_total: Mapped[int] = mapped_column(Integer, default=0)
+    rows_inserted: Mapped[int] = mapped_column(Integer, default=0)
+    rows_updated: Mapped[int] = mapped_column(Integer, default=0)
+    rows_unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[int] = mapped_column(Integer, default=0)
+    warnings: Mapped[int] = mapped_column(Integer, default=0)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    undone_at: Mapped[datetime | None] = mapped_column()
+    undone_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class ImportChange(Base):
+    """The value a row had before an import updated it (for undo)."""
+
+    __tablename__ = "import_change"
+    __audited__: ClassVar[bool] = False
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(
+        ForeignKey("import_batch.id", ondelete="CASCADE"), index=True
+    )
+    entity: Mapped[str] = mapped_column(String(32))
+    row_key: Mapped[str] = mapped_column(String(64))
+    before: Mapped[str] = mapped_column(Text)  # JSON of the row's columns

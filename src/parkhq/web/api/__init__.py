@@ -1,6 +1,6 @@
 """JSON API routers, mounted under ``/api/v1``. A new capability adds its router here."""
 
-from parkhq.web.api import admin, auth, enterprises, parks, reference, stats
+from parkhq.web.api import admin, auth, enterprises, imports, parks, reference, stats
 
 ROUTERS = [
     auth.router,
@@ -8,6 +8,7 @@ ROUTERS = [
     parks.router,
     enterprises.router,
     reference.router,
+    imports.router,
     admin.router,
 ]
 

@@ -22,8 +22,8 @@ def report_chart(detail: enterprises.EnterpriseDetail) -> dict[str, Any]:
     return {
         "title": {"text": "月度工业总产值与税收（万元）", "left": "center"},
         "tooltip": {"trigger": "axis"},
-        "legend": {"top": 28},
-        "grid": {"top": 70, "left": 60, "right": 20, "bottom": 40},
+        "legend": {"top": 40},
+        "grid": {"top": 85, "left": 60, "right": 20, "bottom": 40},
         "xAxis": {"type": "category", "data": periods},
         "yAxis": {"type": "value", "name": "万元"},
         "series": [

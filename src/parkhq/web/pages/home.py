@@ -35,8 +35,8 @@ def level_type_chart(rows: list[stats.CountRow]) -> dict[str, Any]:
     return {
         "title": {"text": "园区数量（按批准级别与类型）", "left": "center"},
         "tooltip": {"trigger": "axis"},
-        "legend": {"top": 28},
-        "grid": {"top": 70, "left": 50, "right": 20, "bottom": 60},
+        "legend": {"top": 40},
+        "grid": {"top": 85, "left": 50, "right": 20, "bottom": 60},
         "xAxis": {"type": "category", "data": types, "axisLabel": {"interval": 0, "rotate": 20}},
         "yAxis": {"type": "value", "name": "个"},
         "series": series,

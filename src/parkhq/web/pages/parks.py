@@ -26,14 +26,29 @@ def park_list(
     principal: Reader,
     q: Annotated[str, Query(max_length=64)] = "",
     level: Annotated[str, Query(max_length=16)] = "",
+    type: Annotated[str, Query(max_length=32)] = "",
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> HTMLResponse:
     result = parks.list_parks(
-        db, principal, q=q, level=level, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE
+        db,
+        principal,
+        q=q,
+        level=level,
+        type=type,
+        offset=(page - 1) * PAGE_SIZE,
+        limit=PAGE_SIZE,
     )
     pages = max(1, -(-result.total // PAGE_SIZE))
     return render(
-        request, "parks.html", principal, result=result, q=q, level=level, page=page, pages=pages
+        request,
+        "parks.html",
+        principal,
+        result=result,
+        q=q,
+        level=level,
+        type=type,
+        page=page,
+        pages=pages,
     )
 
 

@@ -18,3 +18,29 @@
     drawAll();
   }
 })();
+
+/* Filterable tables: <input data-filter-for="TABLE_ID"> (text) and <select data-severity-for="TABLE_ID">. */
+(function () {
+  "use strict";
+  function apply(tableId) {
+    var table = document.getElementById(tableId);
+    if (!table) { return; }
+    var text = document.querySelector('[data-filter-for="' + tableId + '"]');
+    var sev = document.querySelector('[data-severity-for="' + tableId + '"]');
+    var needle = text ? text.value.trim().toLowerCase() : "";
+    var level = sev ? sev.value : "";
+    table.querySelectorAll("tbody tr").forEach(function (row) {
+      var okText = !needle || row.textContent.toLowerCase().indexOf(needle) >= 0;
+      var okSev = !level || row.getAttribute("data-severity") === level;
+      row.hidden = !(okText && okSev);
+    });
+  }
+  document.addEventListener("input", function (e) {
+    var id = e.target.getAttribute && (e.target.getAttribute("data-filter-for") || e.target.getAttribute("data-severity-for"));
+    if (id) { apply(id); }
+  });
+  document.addEventListener("change", function (e) {
+    var id = e.target.getAttribute && e.target.getAttribute("data-severity-for");
+    if (id) { apply(id); }
+  });
+})();

@@ -1,0 +1,5 @@
+"""``python -m parkhq`` runs the command line."""
+
+from parkhq.cli import main
+
+main()
