@@ -76,3 +76,26 @@ def test_admin_page_lists_users_roles_and_audit(visit, live_server):
     assert "链长办" in page.content()
     assert page.locator("#audit-table tbody tr").count() > 0
     _only_loopback(visit, live_server)
+
+
+def test_data_page_uploads_a_file_and_shows_the_report(visit, live_server, tmp_path):
+    _login(visit, live_server, "user_park")
+    page = visit.page
+    page.click("nav.mainnav >> text=数据管理")
+    bad = tmp_path / "十月月报.csv"
+    bad.write_text(
+        "统一社会信用代码,企业名称,报告期,工业总产值(万元),税收(万元)\n"
+        f"{live_server.world.inside.uscc},某公司,2026-10,1300,-5\n",
+        encoding="gbk",
+    )
+    page.set_input_files("input[name=file]", str(bad))
+    page.click("#upload-form button[type=submit]")
+    page.wait_for_selector("#import-verdict")
+    assert "校验未通过" in page.locator("#import-verdict").inner_text()
+    rows = page.locator("#problems-1 tbody tr")
+    assert rows.count() >= 1
+    page.fill("[data-filter-for=problems-1]", "E106")
+    visible = [r for r in rows.all() if r.is_visible()]
+    assert len(visible) == 1 and "税收" in visible[0].inner_text()
+    assert page.locator("#error-report-link").is_visible()
+    _only_loopback(visit, live_server)

@@ -1,8 +1,9 @@
 """Every registered route × every role × a resource outside the user's scope: no leak.
 
 New routes join automatically. A route whose path parameter this test does not know fails
-with a message saying how to register it in ``PARAMS`` — a new kind of resource cannot slip
-through unchecked.
+with a message saying how to register it — a new kind of resource cannot slip through
+unchecked. A capability registers its parameters in its own ``tests/web/authz_<name>.py``, a
+module with ``PARAMS = {"param": lambda world, db: "<an id outside the users' scope>"}``.
 """
 
 from __future__ import annotations
@@ -30,6 +31,22 @@ PARAMS: dict[str, Callable[[World, Database], str]] = {
     "region_code": lambda w, db: w.outside.province,
     "template_kind": lambda w, db: "all",
 }
+
+
+def _capability_params() -> None:
+    """Merge ``PARAMS`` of every ``tests/web/authz_*.py`` (one per capability) into ``PARAMS``."""
+    import importlib.util
+    from pathlib import Path
+
+    for path in sorted(Path(__file__).parent.glob("authz_*.py")):
+        spec = importlib.util.spec_from_file_location(path.stem, path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        PARAMS.update(module.PARAMS)
+
+
+_capability_params()
 #: Routes that are reachable without a session by design.
 PUBLIC = {("GET", "/login"), ("POST", "/login"), ("POST", "/api/v1/auth/login")}
 ROLES = [r for r in ROLE_SCOPE if r != "admin"]

@@ -124,17 +124,28 @@ def generate_command(
 @exits_on_error
 def load_command(
     seed: Annotated[int, typer.Option(help="随机种子：同一种子生成完全相同的数据")] = 42,
+    source: Annotated[
+        Path | None,
+        typer.Option(
+            "--from",
+            exists=True,
+            file_okay=False,
+            help="改为载入 parkhq demo generate 写出的 Parquet 目录（如全国规模数据）",
+        ),
+    ] = None,
 ) -> None:
-    """生成演示省份并载入数据库（经由与文件导入相同的写入路径；可重复执行）。"""
+    """载入演示数据（经由与文件导入相同的写入路径；可重复执行）。"""
     from parkhq.cli.common import database
     from parkhq.services.access import system_principal
-    from parkhq.services.demo import load_demo
+    from parkhq.services.demo import load_demo, load_generated
 
     started = time.perf_counter()
+    echo = lambda m: typer.echo(m, err=True)  # noqa: E731
     with database() as db:
-        counts = load_demo(
-            db, system_principal("demo"), seed=seed, progress=lambda m: typer.echo(m, err=True)
-        )
+        if source is None:
+            counts = load_demo(db, system_principal("demo"), seed=seed, progress=echo)
+        else:
+            counts = load_generated(db, system_principal("demo"), source, progress=echo)
     for kind, (new, changed, same) in counts.items():
         typer.echo(f"  {kind}: 新增 {new:,}，更新 {changed:,}，未变 {same:,}")
     typer.echo(f"演示数据已载入（{time.perf_counter() - started:.1f} 秒）")

@@ -6,12 +6,13 @@ Everything loaded here is fictional and flagged ``is_demo`` (the UI shows 演示
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import polars as pl
 from sqlalchemy import select
 
 from parkhq.demo import DemoData, generate
-from parkhq.errors import Conflict
+from parkhq.errors import Conflict, InvalidInput
 from parkhq.reference.regions import region_catalogue
 from parkhq.services import access
 from parkhq.services.access import Principal
@@ -19,7 +20,15 @@ from parkhq.services.imports import Progress, import_frames
 from parkhq.store.db import Database
 from parkhq.store.models import Chain, ChainMembership, Enterprise, Park, User
 
-__all__ = ["DEMO_PASSWORD", "DemoLogin", "demo_frames", "ensure_demo_users", "load_demo"]
+__all__ = [
+    "DEMO_PASSWORD",
+    "DemoLogin",
+    "clean_frames",
+    "demo_frames",
+    "ensure_demo_users",
+    "load_demo",
+    "load_generated",
+]
 
 #: The one password of every demo login (demo data only; documented in the README).
 DEMO_PASSWORD = "parkhq-demo"
@@ -37,15 +46,53 @@ class DemoLogin:
 
 def demo_frames(data: DemoData) -> dict[str, pl.DataFrame]:
     """The generator's frames in the clean exchange-format shape the importer writes."""
-    parks = data.parks.with_columns(pl.col("approved_on").str.replace(r"\.", "-"))
-    enterprises = data.enterprises.with_columns(
-        pl.col("labels").str.split("；").list.eval(pl.element().filter(pl.element() != ""))
+    return clean_frames(data.parks, data.enterprises, data.parcels, data.monthly)
+
+
+def clean_frames(
+    parks: pl.DataFrame,
+    enterprises: pl.DataFrame,
+    parcels: pl.DataFrame,
+    monthly: pl.DataFrame,
+) -> dict[str, pl.DataFrame]:
+    """Generated frames → the importer's clean shape (periods ``YYYY-MM``, labels as lists)."""
+    return {
+        "park_registry": parks.with_columns(pl.col("approved_on").str.replace(r"\.", "-")),
+        "enterprise_registry": enterprises.with_columns(
+            pl.col("labels").str.split("；").list.eval(pl.element().filter(pl.element() != ""))
+        ),
+        "land_parcels": parcels,
+        "monthly_report": monthly,
+    }
+
+
+def load_generated(
+    db: Database, principal: Principal, folder: Path, *, progress: Progress | None = None
+) -> dict[str, tuple[int, int, int]]:
+    """Load Parquet files written by ``parkhq demo generate`` (province or national scale)."""
+    names = {
+        "parks": "parks",
+        "enterprises": "enterprises",
+        "parcels": "parcels",
+        "monthly": "monthly",
+    }
+    paths = {k: folder / f"{v}.parquet" for k, v in names.items()}
+    missing = [str(p) for p in paths.values() if not p.exists()]
+    if missing:
+        raise InvalidInput(
+            f"目录中缺少生成的数据文件：{'、'.join(missing)}（请先运行 parkhq demo generate）"
+        )
+    frames = clean_frames(*(pl.read_parquet(paths[k]) for k in names))
+    results = import_frames(
+        db,
+        principal,
+        frames,
+        source=f"generated:{folder.name}",
+        demo=True,
+        progress=progress or (lambda _m: None),
     )
     return {
-        "park_registry": parks,
-        "enterprise_registry": enterprises,
-        "land_parcels": data.parcels,
-        "monthly_report": data.monthly,
+        k: (r.inserted, r.updated, r.unchanged) for k, (_, r) in zip(frames, results, strict=True)
     }
 
 

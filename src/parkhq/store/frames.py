@@ -12,14 +12,15 @@ from contextlib import contextmanager
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Select, text
+from sqlalchemy import Select
 from sqlalchemy.engine import Connection
 
 from parkhq.store.db import Database
 
 __all__ = ["adbc_connection", "read_frame", "write_frame"]
 
-SQLITE_CHUNK = 20_000
+SQLITE_CHUNK = 50_000
+COPY_CHUNK = 200_000
 
 
 @contextmanager
@@ -81,12 +82,17 @@ def write_frame(conn: Connection, table: str, frame: pl.DataFrame, columns: Sequ
     if conn.dialect.name == "postgresql":
         raw: Any = conn.connection.driver_connection
         col_sql = ", ".join(f'"{c}"' for c in cols)
-        with raw.cursor() as cur, cur.copy(f'COPY "{table}" ({col_sql}) FROM STDIN') as copy:
-            for row in data.iter_rows():
-                copy.write_row(row)
+        sql = f'COPY "{table}" ({col_sql}) FROM STDIN WITH (FORMAT csv)'
+        with raw.cursor() as cur, cur.copy(sql) as copy:
+            for start in range(0, data.height, COPY_CHUNK):
+                # Strings always quoted, nulls unquoted and empty: COPY reads them as NULL.
+                chunk = data.slice(start, COPY_CHUNK).write_csv(
+                    include_header=False, quote_style="non_numeric", null_value=""
+                )
+                copy.write(chunk.encode("utf-8"))
         return data.height
-    placeholders = ", ".join(f":{c}" for c in cols)
-    stmt = text(f'INSERT INTO "{table}" ({", ".join(cols)}) VALUES ({placeholders})')
+    placeholders = ", ".join("?" for _ in cols)
+    sql = f'INSERT INTO "{table}" ({", ".join(cols)}) VALUES ({placeholders})'
     for start in range(0, data.height, SQLITE_CHUNK):
-        conn.execute(stmt, data.slice(start, SQLITE_CHUNK).to_dicts())
+        conn.exec_driver_sql(sql, data.slice(start, SQLITE_CHUNK).rows())
     return data.height

@@ -257,28 +257,48 @@ def _write_monthly(conn: Connection, frame: pl.DataFrame, batch: int, _demo: boo
         MONTHLY_VALUES,
         batch_id=batch,
     )
-    _refresh_size_classes(conn, rows.get_column("enterprise_id").unique())
+    _refresh_size_classes(conn, rows)
     return result
 
 
-def _refresh_size_classes(conn: Connection, enterprise_ids: pl.Series) -> None:
-    """Size class (大/中/小/微) from the latest 12 months: revenue summed, employees averaged."""
-    if enterprise_ids.is_empty():
+def _window(last_period: str, months: int = 12) -> list[str]:
+    """The ``months`` periods ``YYYY-MM`` ending at ``last_period``."""
+    year, month = int(last_period[:4]), int(last_period[5:7])
+    index = year * 12 + month - 1
+    return [f"{i // 12}-{i % 12 + 1:02d}" for i in range(index - months + 1, index + 1)]
+
+
+def _refresh_size_classes(conn: Connection, rows: pl.DataFrame) -> None:
+    """Size class (大/中/小/微) of the file's firms over the 12 months ending at the file's latest
+    period: revenue annualised from the months reported, employees averaged.
+
+    Months of the window that the file does not carry are read from the store (one IN query on
+    the indexed period), so a one-month file still sees the year.
+    """
+    if rows.is_empty():
         return
-    reports = read_table_frame(
-        conn, table_of(PeriodReport), ["enterprise_id", "period", "revenue", "employees"]
-    ).filter(pl.col("enterprise_id").is_in(enterprise_ids.implode()))
-    latest = reports.group_by("enterprise_id").agg(pl.col("period").sort().tail(12).alias("p"))
-    window = reports.join(
-        latest.explode("p").rename({"p": "period"}), on=["enterprise_id", "period"]
+    window = _window(str(rows.get_column("period").max()))
+    ids = rows.get_column("enterprise_id").unique()
+    inside = rows.filter(pl.col("period").is_in(window)).select(
+        "enterprise_id", "period", "revenue", "employees"
     )
+    missing = sorted(set(window) - set(inside.get_column("period").unique().to_list()))
+    if missing:
+        stored = read_table_frame(
+            conn,
+            table_of(PeriodReport),
+            ["enterprise_id", "period", "revenue", "employees"],
+            {"period": missing},
+        ).filter(pl.col("enterprise_id").is_in(ids.implode()))
+        inside = pl.concat([inside, stored], how="vertical_relaxed")
     yearly = (
-        window.group_by("enterprise_id")
+        inside.group_by("enterprise_id")
         .agg(
             pl.col("revenue").sum().alias("revenue"),
             pl.col("employees").mean().round(0).cast(pl.Int64).alias("employees"),
-            pl.len().alias("months"),
+            pl.col("revenue").count().alias("months"),
         )
+        .filter(pl.col("months") > 0)
         .with_columns(pl.col("revenue") * 12 / pl.col("months"))
     )
     industries = read_table_frame(conn, table_of(Enterprise), ["id", "industry_code"]).rename(
