@@ -40,7 +40,7 @@ def adbc_connection(db: Database) -> Iterator[Any]:
         conn.close()
 
 
-def _compile(db: Database, query: str | Select[Any]) -> str:
+def _compile(db: Database, query: str | Select[*tuple[Any, ...]]) -> str:
     if isinstance(query, str):
         return query
     compiled = query.compile(dialect=db.engine.dialect, compile_kwargs={"literal_binds": True})
@@ -48,7 +48,9 @@ def _compile(db: Database, query: str | Select[Any]) -> str:
 
 
 def read_frame(
-    db: Database, query: str | Select[Any], schema: dict[str, pl.DataType] | None = None
+    db: Database,
+    query: str | Select[*tuple[Any, ...]],
+    schema: dict[str, pl.DataType] | None = None,
 ) -> pl.DataFrame:
     """Run ``query`` (SQL text or a SQLAlchemy Select, literal values only) via ADBC.
 
