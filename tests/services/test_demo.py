@@ -23,7 +23,12 @@ def test_demo_province_loads_once_and_reloads_without_change(db, settings):
 
     logins = ensure_demo_users(db, admin)
     assert [login.username for login in logins] == [
-        "admin", "zhejiang", "hangzhou", "park", "chain", "qiye"
+        "admin",
+        "zhejiang",
+        "hangzhou",
+        "park",
+        "chain",
+        "qiye",
     ]
     from parkhq.web import create_app
 
