@@ -442,12 +442,15 @@ def _csv_records(text: str, delimiter: str) -> list[list[str]]:
     return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
 
 
-def _csv_frame(text: str, delimiter: str, width: int) -> pl.DataFrame:
-    """All records as Utf8 columns ``c0``… (Polars; the csv module if Polars refuses)."""
+def _csv_frame(text: str, delimiter: str, width: int, utf8: bytes | None = None) -> pl.DataFrame:
+    """All records as Utf8 columns ``c0``… (Polars; the csv module if Polars refuses).
+
+    ``utf8`` is the file's own bytes when they are already UTF-8 (no re-encoding needed).
+    """
     schema = {f"c{i}": pl.Utf8 for i in range(width)}
     try:
         return pl.read_csv(
-            io.BytesIO(text.encode("utf-8")),
+            io.BytesIO(utf8 if utf8 is not None else text.encode("utf-8")),
             has_header=False,
             schema=schema,
             separator=delimiter,
@@ -462,6 +465,9 @@ def _csv_frame(text: str, delimiter: str, width: int) -> pl.DataFrame:
     return pl.DataFrame({f"c{i}": pl.Series(col, dtype=pl.Utf8) for i, col in enumerate(columns)})
 
 
+_SAMPLE_CHARS = 256 * 1024
+
+
 def _read_csv(data: bytes, filename: str, kind: str | None) -> RawTable:
     try:
         text, encoding = decode_text(data)
@@ -473,12 +479,14 @@ def _read_csv(data: bytes, filename: str, kind: str | None) -> RawTable:
             value=filename,
             expected="UTF-8、UTF-8-BOM、GBK 或 GB18030（Excel 中“另存为 CSV UTF-8”即可）",
         ) from exc
-    text = text.replace("\x00", "")
+    if "\x00" in text:
+        text = text.replace("\x00", "")
     if not text.strip():
         raise _fail("E004_NO_DATA", filename, kind, sheet=filename, detail="文件是空的")
-    delimiter = _sniff_delimiter(text)
+    head = "\n".join(text[:_SAMPLE_CHARS].splitlines()[:200])
+    delimiter = _sniff_delimiter(head)
     try:
-        sample = _csv_records("\n".join(text.splitlines()[:200]), delimiter)[:50]
+        sample = _csv_records(head, delimiter)[:50]
     except csv.Error as exc:
         raise _fail(
             "E001_UNREADABLE_FILE",
@@ -492,7 +500,9 @@ def _read_csv(data: bytes, filename: str, kind: str | None) -> RawTable:
     while headers and not headers[-1]:
         headers = headers[:-1]
     width = max([len(headers), *(len(r) for r in sample)], default=1) or 1
-    frame = _csv_frame(text, delimiter, width).with_row_index("row", offset=1)
+    utf8 = data[3:] if encoding == "utf-8-sig" else data
+    raw = utf8 if encoding in ("utf-8", "utf-8-sig") and b"\x00" not in data else None
+    frame = _csv_frame(text, delimiter, width, raw).with_row_index("row", offset=1)
     frame = frame.with_columns(pl.col("row").cast(pl.Int64))
     names = [f"c{i}" for i in range(len(headers))]
     body = frame.slice(header_index + 1).select([*names, "row"])

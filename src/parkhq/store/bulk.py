@@ -16,7 +16,7 @@ from datetime import date, datetime
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Table, bindparam, text, update
+from sqlalchemy import Table, bindparam, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.types import TypeDecorator
 
@@ -210,14 +210,12 @@ def update_by_key(conn: Connection, table: Table, frame: pl.DataFrame, key: Sequ
         conn.execute(text(f'UPDATE "{table.name}" AS t SET {sets} FROM "{tmp}" AS s WHERE {match}'))
         conn.execute(text(f'DROP TABLE "{tmp}"'))
         return frame.height
-    stmt = (
-        update(table)
-        .where(*(table.c[k] == bindparam(f"k_{k}") for k in key))
-        .values({c: bindparam(f"v_{c}") for c in values})
-    )
-    renamed = frame.rename({**{k: f"k_{k}" for k in key}, **{c: f"v_{c}" for c in values}})
-    for start in range(0, renamed.height, SQLITE_CHUNK):
-        conn.execute(stmt, renamed.slice(start, SQLITE_CHUNK).to_dicts())
+    sets = ", ".join(f'"{c}" = ?' for c in values)
+    match = " AND ".join(f'"{k}" = ?' for k in key)
+    sql = f'UPDATE "{table.name}" SET {sets} WHERE {match}'
+    ordered = frame.select([*values, *key])
+    for start in range(0, ordered.height, SQLITE_CHUNK):
+        conn.exec_driver_sql(sql, ordered.slice(start, SQLITE_CHUNK).rows())
     return frame.height
 
 
