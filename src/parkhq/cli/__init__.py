@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from parkhq.cli import catalogue, core, demo, imports, land, reference, template
+from parkhq.cli import analyze, catalogue, core, demo, imports, land, reference, template
 
 app = typer.Typer(
     name="parkhq",
@@ -25,6 +25,7 @@ app.command("import")(imports.import_command)
 app.add_typer(imports.app, name="imports")
 app.add_typer(demo.app, name="demo")
 app.add_typer(land.app, name="land")
+app.add_typer(analyze.app, name="analyze")
 
 
 def main() -> None:
