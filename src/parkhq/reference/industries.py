@@ -42,6 +42,7 @@ from typing import Literal, cast
 import polars as pl
 
 from parkhq.errors import InvalidCode, InvalidInput
+from parkhq.reference.tree import CodeTree
 
 __all__ = [
     "LEVELS",
@@ -126,61 +127,24 @@ def _normalise(code: object) -> str | None:
     return code.strip().upper()
 
 
-class IndustryCatalogue:
+class IndustryCatalogue(CodeTree[Industry]):
     """The GB/T 4754-2017 tree with look-ups by code, ancestry, descendants and tags.
 
     Build it with :func:`industry_catalogue` (cached); every method is read-only.
     """
 
     def __init__(self, industries: list[Industry]) -> None:
-        self._by_code: dict[str, Industry] = {item.code: item for item in industries}
-        self._order: list[str] = [item.code for item in industries]
-        children: dict[str, list[str]] = {}
-        for item in industries:
-            if item.parent is not None:
-                children.setdefault(item.parent, []).append(item.code)
-        self._children = children
+        super().__init__(industries)
         self._frame = self._build_frame()
 
-    def __len__(self) -> int:
-        return len(self._by_code)
+    def _key(self, code: object) -> str | None:
+        return _normalise(code)
 
-    def __contains__(self, code: object) -> bool:
-        return self.find(code) is not None
-
-    def __iter__(self) -> Iterator[Industry]:
-        return (self._by_code[code] for code in self._order)
-
-    def find(self, code: object) -> Industry | None:
-        """The entry for ``code`` (surrounding spaces ignored, section letter in any case)."""
-        key = _normalise(code)
-        return None if key is None else self._by_code.get(key)
-
-    def get(self, code: object) -> Industry:
-        """The entry for ``code``; raises :class:`InvalidCode` with a Chinese message if unknown."""
-        found = self.find(code)
-        if found is None:
-            raise InvalidCode(
-                f"行业代码 '{code}' 不在 GB/T 4754-2017 中（应为门类字母或 2/3/4 位数字代码）",
-                detail={"field": "industry_code", "value": str(code)},
-            )
-        return found
-
-    def ancestors(self, code: str) -> list[Industry]:
-        """The entries above ``code``, section first, excluding ``code`` itself."""
-        chain: list[Industry] = []
-        parent = self.get(code).parent
-        while parent is not None:
-            item = self._by_code[parent]
-            chain.append(item)
-            parent = item.parent
-        chain.reverse()
-        return chain
-
-    def children(self, code: str) -> list[Industry]:
-        """The entries directly below ``code`` (empty for a class)."""
-        item = self.get(code)
-        return [self._by_code[child] for child in self._children.get(item.code, [])]
+    def _unknown(self, code: object) -> InvalidCode:
+        return InvalidCode(
+            f"行业代码 '{code}' 不在 GB/T 4754-2017 中（应为门类字母或 2/3/4 位数字代码）",
+            detail={"field": "industry_code", "value": str(code)},
+        )
 
     def sections(self) -> list[Industry]:
         """The 20 sections 门类 A–T."""

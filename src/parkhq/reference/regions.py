@@ -33,6 +33,7 @@ from typing import Literal, cast
 import polars as pl
 
 from parkhq.errors import InvalidCode
+from parkhq.reference.tree import CodeTree
 
 __all__ = [
     "MUNICIPALITIES",
@@ -110,7 +111,7 @@ def _read_rows() -> Iterator[Region]:
         )
 
 
-class RegionCatalogue:
+class RegionCatalogue(CodeTree[Region]):
     """The GB/T 2260 tree with look-ups by code, ancestry and full names.
 
     Build it with :func:`region_catalogue` (cached); every method is read-only. Look-ups accept
@@ -118,13 +119,7 @@ class RegionCatalogue:
     """
 
     def __init__(self, regions: list[Region]) -> None:
-        self._by_code: dict[str, Region] = {item.code: item for item in regions}
-        self._order: list[str] = [item.code for item in regions]
-        children: dict[str, list[str]] = {}
-        for item in regions:
-            if item.parent is not None:
-                children.setdefault(item.parent, []).append(item.code)
-        self._children = children
+        super().__init__(regions)
         self._frame = pl.DataFrame(
             {
                 "code": [item.code for item in regions],
@@ -142,45 +137,15 @@ class RegionCatalogue:
             },
         )
 
-    def __len__(self) -> int:
-        return len(self._by_code)
+    def _key(self, code: object) -> str | None:
+        """2, 4 or 6 digits → the 6-digit code."""
+        return normalise_region_code(code)
 
-    def __contains__(self, code: object) -> bool:
-        return self.find(code) is not None
-
-    def __iter__(self) -> Iterator[Region]:
-        return (self._by_code[code] for code in self._order)
-
-    def find(self, code: object) -> Region | None:
-        """The division for ``code`` (2, 4 or 6 digits), or ``None``."""
-        key = normalise_region_code(code)
-        return None if key is None else self._by_code.get(key)
-
-    def get(self, code: object) -> Region:
-        """The division for ``code``; raises :class:`InvalidCode` with a Chinese message."""
-        found = self.find(code)
-        if found is None:
-            raise InvalidCode(
-                f"区划代码 '{code}' 不在 GB/T 2260 中（应为 6 位数字代码，如 330102）",
-                detail={"field": "region_code", "value": str(code)},
-            )
-        return found
-
-    def ancestors(self, code: str) -> list[Region]:
-        """The divisions above ``code``, province first, excluding ``code`` itself."""
-        chain: list[Region] = []
-        parent = self.get(code).parent
-        while parent is not None:
-            item = self._by_code[parent]
-            chain.append(item)
-            parent = item.parent
-        chain.reverse()
-        return chain
-
-    def children(self, code: str) -> list[Region]:
-        """The divisions directly below ``code`` (empty for a county)."""
-        item = self.get(code)
-        return [self._by_code[child] for child in self._children.get(item.code, [])]
+    def _unknown(self, code: object) -> InvalidCode:
+        return InvalidCode(
+            f"区划代码 '{code}' 不在 GB/T 2260 中（应为 6 位数字代码，如 330102）",
+            detail={"field": "region_code", "value": str(code)},
+        )
 
     def provinces(self) -> list[Region]:
         """The 31 provincial-level divisions."""
