@@ -6,17 +6,20 @@ Two YAML files ship in ``parkhq/reference/data/``:
   growth, top-N cap, all/any logic) and how declared 主导产业 are judged (≤3 rule, 70 % / 40 %
   reference points, coverage);
 * ``similarity_rules.yaml`` — UNIDO similarity thresholds (高度同构), the cluster threshold and
-  the three conditions of the 低水平同质化 flag.
+  the three conditions of the 低水平同质化 flag;
+* ``extension_rules.yaml`` — how 延链 suggestions are scored (relatedness density, a
+  complexity term, the penalty for overlap with neighbour parks) and explained.
 
 Every threshold carries its ``source`` and a ``confidence`` tag (``C`` confirmed in a public
 source, ``S`` secondary source, ``U`` unconfirmed / local default), because local governments set
 many of these values themselves. A rule set has a ``name``, ``source``, ``version`` and
 ``valid_from``. The analysis functions (:mod:`parkhq.analysis.leading`,
-:mod:`parkhq.analysis.similarity`) receive these models; they never read files.
+:mod:`parkhq.analysis.similarity`, :mod:`parkhq.analysis.extension`) receive these models; they
+never read files.
 
 A rule set stored elsewhere (a database record, an upload) is validated with
-:func:`parse_leading_rules` / :func:`parse_similarity_rules`; every problem raises
-:class:`parkhq.errors.RuleSetError` with a Chinese message.
+:func:`parse_leading_rules` / :func:`parse_similarity_rules` / :func:`parse_extension_rules`;
+every problem raises :class:`parkhq.errors.RuleSetError` with a Chinese message.
 """
 
 from __future__ import annotations
@@ -38,15 +41,20 @@ __all__ = [
     "Confidence",
     "CountRule",
     "DeclaredRules",
+    "ExtensionLevel",
+    "ExtensionRules",
     "LeadingCriterion",
     "LeadingRules",
     "LowLevelRules",
+    "NeighbourRules",
     "RuleLevel",
     "RuleMeasure",
     "SimilarityRules",
     "Threshold",
+    "load_extension_rules",
     "load_leading_rules",
     "load_similarity_rules",
+    "parse_extension_rules",
     "parse_leading_rules",
     "parse_similarity_rules",
 ]
@@ -73,6 +81,10 @@ CRITERION_INDICATORS: tuple[CriterionIndicator, ...] = (
 
 LEADING_RULES_FILE = "leading_rules.yaml"
 SIMILARITY_RULES_FILE = "similarity_rules.yaml"
+EXTENSION_RULES_FILE = "extension_rules.yaml"
+
+ExtensionLevel = Literal["division", "group", "class"]
+"""GB/T 4754 level of the activities in 延链 suggestions (大类/中类/小类)."""
 
 _ModelT = TypeVar("_ModelT", bound=BaseModel)
 
@@ -252,6 +264,77 @@ class SimilarityRules(_Model):
         return self
 
 
+class NeighbourRules(_Model):
+    """Which parks count as a park's neighbours (a distance-free proxy for "nearby").
+
+    * ``scope`` — ``city``: parks of the same prefecture; ``province``: of the same province;
+      ``city_then_province``: the same prefecture, or the whole province when the prefecture
+      holds fewer than ``min_neighbours`` other parks;
+    * ``min_neighbours`` — the fewest same-city neighbours before falling back to the province.
+    """
+
+    scope: Literal["city", "province", "city_then_province"]
+    min_neighbours: CountRule
+
+
+class ExtensionRules(_Model):
+    """Rule set for 延链 suggestions: which missing industries a park could develop next.
+
+    For a park c and an activity p it is not specialised in (M_cp = 0)::
+
+        score_cp = density_cp ** density_exponent
+                   × C_cp ** complexity_exponent
+                   × (1 − overlap_penalty × overlap_cp)
+
+    * ``density_cp`` — relatedness density (关联密度, Hidalgo et al. 2007), 0–1;
+    * ``C_cp`` — the complexity term: PCI (``complexity_term = 'pci'``) or COG (``'cog'``)
+      min–max normalised to [``complexity_floor``, 1];
+    * ``overlap_cp`` — share of the park's neighbours (:class:`NeighbourRules`) already
+      specialised in p (M = 1), 0–1: a penalty that favours a differentiated niche.
+
+    A candidate needs ``density_cp ≥ min_density``; each park keeps its ``top_n`` best and each
+    suggestion names its ``explain_top`` closest present activities (by proximity φ).
+    """
+
+    name: str = Field(min_length=1)
+    source: str = Field(min_length=1)
+    version: str = Field(min_length=1)
+    valid_from: date
+    level: ExtensionLevel
+    measure: RuleMeasure
+    rca_threshold: Threshold
+    complexity_term: Literal["pci", "cog"]
+    complexity_floor: Threshold
+    density_exponent: Threshold
+    complexity_exponent: Threshold
+    overlap_penalty: Threshold
+    min_density: Threshold
+    neighbours: NeighbourRules
+    top_n: CountRule
+    explain_top: CountRule
+
+    @model_validator(mode="after")
+    def _ranges(self) -> ExtensionRules:
+        if self.rca_threshold.value <= 0:
+            raise ValueError(
+                f"rca_threshold 应大于 0（通常为 1），实际为 {self.rca_threshold.value}"
+            )
+        for name in ("complexity_floor", "overlap_penalty", "min_density"):
+            value = getattr(self, name).value
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"{name} 应在 0–1 之间，实际为 {value}")
+        if self.complexity_floor.value >= 1.0:
+            raise ValueError(
+                "complexity_floor 应小于 1（否则复杂度项不起作用），"
+                f"实际为 {self.complexity_floor.value}"
+            )
+        for name in ("density_exponent", "complexity_exponent"):
+            value = getattr(self, name).value
+            if not 0.0 <= value <= 5.0:
+                raise ValueError(f"{name} 应在 0–5 之间，实际为 {value}")
+        return self
+
+
 def _format_errors(error: ValidationError) -> str:
     parts = []
     for item in error.errors():
@@ -312,6 +395,14 @@ def parse_similarity_rules(data: Mapping[str, Any]) -> SimilarityRules:
     return _parse(SimilarityRules, data, "同构判定规则集")
 
 
+def parse_extension_rules(data: Mapping[str, Any]) -> ExtensionRules:
+    """Validate a 延链 rule set given as a mapping (parsed YAML or JSON).
+
+    Raises :class:`~parkhq.errors.RuleSetError` naming each invalid field.
+    """
+    return _parse(ExtensionRules, data, "延链建议规则集")
+
+
 @lru_cache(maxsize=1)
 def _default_leading_rules() -> LeadingRules:
     return parse_leading_rules(_read_yaml(None, LEADING_RULES_FILE, "主导产业规则集"))
@@ -342,3 +433,19 @@ def load_similarity_rules(path: Path | None = None) -> SimilarityRules:
     if path is None:
         return _default_similarity_rules()
     return parse_similarity_rules(_read_yaml(path, SIMILARITY_RULES_FILE, "同构判定规则集"))
+
+
+@lru_cache(maxsize=1)
+def _default_extension_rules() -> ExtensionRules:
+    return parse_extension_rules(_read_yaml(None, EXTENSION_RULES_FILE, "延链建议规则集"))
+
+
+def load_extension_rules(path: Path | None = None) -> ExtensionRules:
+    """Load the 延链 rule set: the shipped default, or the YAML file at ``path``.
+
+    The shipped file is ``parkhq/reference/data/extension_rules.yaml`` (cached after the first
+    load). Raises :class:`~parkhq.errors.RuleSetError` if the file is unreadable or invalid.
+    """
+    if path is None:
+        return _default_extension_rules()
+    return parse_extension_rules(_read_yaml(path, EXTENSION_RULES_FILE, "延链建议规则集"))
