@@ -10,6 +10,10 @@ within each group; they must add up to 100. ``--reference`` gives the data deriv
 (e.g. 淮安's 2 × previous-year average) are computed from; by default the input itself.
 ``parkhq land list`` lists the presets and their sources.
 
+``parkhq land run create --year 2025 --preset huangyan-2023 --scope 331003`` evaluates the firms
+of an area stored in the database and keeps the run as a draft (see ``docs/land-efficiency.md``);
+``parkhq land run list`` lists the stored runs.
+
 Any problem (unknown preset, bad rule file, missing column, non-numeric value, duplicate
 统一社会信用代码, bad --quota) exits with code 2 and a Chinese message.
 """
@@ -33,7 +37,7 @@ from parkhq.analysis.land import (
     resolve_benchmarks,
     score,
 )
-from parkhq.cli.common import exits_on_error
+from parkhq.cli.common import database, exits_on_error
 from parkhq.errors import InvalidInput
 from parkhq.reference.land_rules import (
     RuleSet,
@@ -42,6 +46,10 @@ from parkhq.reference.land_rules import (
     load_preset,
     rule_set_from_yaml,
 )
+from parkhq.services import land as land_service
+from parkhq.services import land_runs
+from parkhq.services.access import Principal, system_principal
+from parkhq.store.db import Database
 
 __all__ = ["app", "parse_quota", "read_land_input", "write_land_output"]
 
@@ -231,3 +239,72 @@ def list_command() -> None:
     for info in list_quota_presets():
         typer.echo(f"  {info.name}  {info.title}")
         typer.echo(f"      来源：{info.source_title} {info.source_url}")
+
+
+run_app = typer.Typer(help="数据库中的亩均评价：发起、查看", no_args_is_help=True)
+app.add_typer(run_app, name="run")
+
+
+def _stored_rule_set(
+    db: Database, principal: Principal, preset: str | None, rule_set_id: int | None
+) -> int:
+    if (preset is None) == (rule_set_id is None):
+        raise InvalidInput("请用 --preset NAME 或 --rule-set-id N 指定规则集（二者选一）")
+    if rule_set_id is not None:
+        return rule_set_id
+    for row in land_service.list_rule_sets(db, principal):
+        if row.is_preset and row.name == preset:
+            return row.id
+    names = "、".join(i.name for i in list_presets())
+    raise InvalidInput(f"没有名为 {preset!r} 的规则集预设；可选：{names}")
+
+
+@run_app.command("create")
+@exits_on_error
+def run_create(
+    year: Annotated[int, typer.Option("--year", help="评价年度，如 2025")],
+    scope: Annotated[str, typer.Option("--scope", help="评价范围：省/市/县区代码或园区代码")],
+    preset: Annotated[str | None, typer.Option("--preset", "-p", help="内置规则集")] = None,
+    rule_set_id: Annotated[
+        int | None, typer.Option("--rule-set-id", help="已保存的规则集版本编号")
+    ] = None,
+    title: Annotated[str, typer.Option("--title", help="评价标题")] = "",
+    exempt_new_firms: Annotated[
+        bool, typer.Option("--exempt-new-firms", help="成立不满 2 年的企业记为不定等级")
+    ] = False,
+) -> None:
+    """对一个范围内的企业按规则集评价，保存为草稿（输入、规则集与结果一并冻结）。"""
+    principal = system_principal("cli")
+    with database() as db:
+        stored = _stored_rule_set(db, principal, preset, rule_set_id)
+        run_id = land_service.create_run(
+            db,
+            principal,
+            year=year,
+            rule_set_id=stored,
+            scope_code=scope,
+            title=title,
+            exempt_new_firms=exempt_new_firms,
+        )
+        detail = land_runs.get_run(db, principal, run_id)
+    typer.echo(f"已生成评价 {detail.id}：{detail.title}（{detail.firm_count} 家企业，草稿）")
+    typer.echo(f"规则集：{detail.rule_set}；内容哈希：{detail.content_hash}")
+    for count in detail.counts:
+        typer.echo(f"  {count.segment} {count.grade}：{count.firms} 家")
+
+
+@run_app.command("list")
+@exits_on_error
+def run_list(
+    year: Annotated[int | None, typer.Option("--year", help="只列出该年度")] = None,
+) -> None:
+    """列出已保存的评价。"""
+    with database() as db:
+        page = land_runs.list_runs(db, system_principal("cli"), year=year, limit=500)
+    if not page.items:
+        typer.echo("暂无评价。")
+    for run in page.items:
+        typer.echo(
+            f"{run.id}\t{run.year}\t{run.scope_code}\t{run.status_label}\t第 {run.version} 版\t"
+            f"{run.firm_count} 家\t{run.title}"
+        )

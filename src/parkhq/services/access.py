@@ -78,6 +78,12 @@ PERMISSIONS: Final[dict[str, str]] = {
     "data:import": "导入数据",
     "user:manage": "管理用户",
     "audit:read": "查看审计日志",
+    "land:rules": "维护亩均评价规则集",
+    "land:evaluate": "发起亩均评价与模拟测算",
+    "land:review": "园区审核亩均评价结果",
+    "land:publish": "市级审核、公示、处理异议与确定亩均评价结果",
+    "land:object": "对本企业亩均评价结果提出异议",
+    "land:register": "维护低效用地台账",
 }
 
 ROLES: Final[dict[str, RoleSpec]] = {
@@ -90,21 +96,26 @@ ROLES: Final[dict[str, RoleSpec]] = {
             "province",
             "省级主管部门",
             "province",
-            _READ | {"data:import", "park:write", "enterprise:write"},
+            _READ
+            | {"data:import", "park:write", "enterprise:write"}
+            | {"land:rules", "land:evaluate", "land:review", "land:publish", "land:register"},
             "省工信厅/发改委/开发区办：全省园区监测、评价与统计",
         ),
         RoleSpec(
             "city",
             "市级主管部门",
             "city",
-            _READ | {"data:import", "park:write", "enterprise:write"},
+            _READ
+            | {"data:import", "park:write", "enterprise:write"}
+            | {"land:rules", "land:evaluate", "land:publish", "land:register"},
             "市级主管部门：本市园区监测、评价与审核",
         ),
         RoleSpec(
             "park",
             "园区管委会",
             "park",
-            _READ | {"data:import", "enterprise:write"},
+            _READ
+            | {"data:import", "enterprise:write", "land:evaluate", "land:review", "land:register"},
             "园区管委会：本园区企业、用地、亩均评价与招商",
         ),
         RoleSpec("chain", "链长办", "chain", _READ, "链长办：一条产业链跨园区的链主、缺链与任务"),
@@ -112,7 +123,7 @@ ROLES: Final[dict[str, RoleSpec]] = {
             "enterprise",
             "企业",
             "enterprise",
-            frozenset({"enterprise:read", "report:read", "land:read", "park:read"}),
+            frozenset({"enterprise:read", "report:read", "land:read", "park:read", "land:object"}),
             "企业：报送数据，查看并申诉本企业评价",
         ),
     )

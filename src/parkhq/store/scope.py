@@ -12,15 +12,23 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
-from sqlalchemy import ColumnElement, Select, false, select, true
+from sqlalchemy import ColumnElement, Select, false, or_, select, true
 
 from parkhq.store.models import (
     Chain,
     ChainMembership,
     Enterprise,
+    EvaluationResult,
+    EvaluationRun,
+    EvaluationRunInput,
     LandParcel,
+    LowEfficiencyLand,
+    Objection,
+    ObjectionEvidence,
     Park,
     PeriodReport,
+    ReviewStep,
+    RuleSetVersion,
 )
 
 __all__ = ["SCOPE_KINDS", "Scope", "ScopeKind", "register_scope", "scope_predicate", "scoped"]
@@ -150,3 +158,113 @@ def _chain(scope: Scope) -> ColumnElement[bool]:
     if scope.kind == "province":
         return Chain.province_code.in_(_codes(scope)) | Chain.id.in_(members)
     return Chain.id.in_(members)
+
+
+# --- 亩均效益 evaluation (services/land*.py) ------------------------------------------------
+
+
+def _province_of(codes: list[str]) -> list[str]:
+    return sorted({c[:2] + "0000" for c in codes})
+
+
+@register_scope(RuleSetVersion)
+def _rule_set(scope: Scope) -> ColumnElement[bool]:
+    """Shipped presets (scope ``""``) for everyone; a province's or city's own sets for the users
+    inside it (a province also sees its cities' sets)."""
+    owner = RuleSetVersion.scope_code
+    match scope.kind:
+        case "province":
+            prefixes = [c[:2] for c in _codes(scope)]
+            return (owner == "") | or_(*(owner.startswith(p) for p in prefixes))
+        case "city":
+            return (owner == "") | owner.in_([*_codes(scope), *_province_of(_codes(scope))])
+        case "park":
+            parks = select(Park.province_code, Park.city_code).where(Park.code.in_(_codes(scope)))
+            sub = parks.subquery()
+            return (
+                (owner == "")
+                | owner.in_(select(sub.c.province_code))
+                | owner.in_(select(sub.c.city_code).where(sub.c.city_code.is_not(None)))
+            )
+        case _:
+            firms = select(Enterprise.province_code, Enterprise.city_code).where(_enterprise(scope))
+            sub = firms.subquery()
+            return (
+                (owner == "")
+                | owner.in_(select(sub.c.province_code))
+                | owner.in_(select(sub.c.city_code).where(sub.c.city_code.is_not(None)))
+            )
+
+
+@register_scope(EvaluationResult)
+def _land_result(scope: Scope) -> ColumnElement[bool]:
+    """A result belongs to where its firm was when the run was made (denormalised codes)."""
+    match scope.kind:
+        case "province":
+            return EvaluationResult.province_code.in_(_codes(scope))
+        case "city":
+            return EvaluationResult.city_code.in_(_codes(scope))
+        case "park":
+            return EvaluationResult.park_code.in_(_codes(scope))
+        case "chain":
+            return EvaluationResult.enterprise_id.in_(_chain_enterprise_ids(scope))
+        case _:
+            return EvaluationResult.uscc.in_(_codes(scope))
+
+
+@register_scope(EvaluationRun)
+def _land_run(scope: Scope) -> ColumnElement[bool]:
+    """Runs whose area overlaps the scope: a province's runs, a city's runs and the runs of its
+    province, a park's runs and those of its county, city and province; enterprise and chain
+    users see the runs that graded their firms."""
+    run = EvaluationRun
+    match scope.kind:
+        case "province":
+            return run.province_code.in_(_codes(scope))
+        case "city":
+            return run.city_code.in_(_codes(scope)) | (
+                (run.scope_kind == "province") & run.province_code.in_(_province_of(_codes(scope)))
+            )
+        case "park":
+            parks = (
+                select(Park.code, Park.province_code, Park.city_code, Park.region_code)
+                .where(Park.code.in_(_codes(scope)))
+                .subquery()
+            )
+            kind = run.scope_kind
+            return (
+                run.park_code.in_(_codes(scope))
+                | ((kind == "province") & run.province_code.in_(select(parks.c.province_code)))
+                | ((kind == "city") & run.city_code.in_(select(parks.c.city_code)))
+                | ((kind == "county") & run.scope_code.in_(select(parks.c.region_code)))
+            )
+        case _:
+            return run.id.in_(select(EvaluationResult.run_id).where(_land_result(scope)))
+
+
+@register_scope(EvaluationRunInput)
+def _land_run_input(scope: Scope) -> ColumnElement[bool]:
+    return EvaluationRunInput.run_id.in_(select(EvaluationRun.id).where(_land_run(scope)))
+
+
+@register_scope(ReviewStep)
+def _land_review_step(scope: Scope) -> ColumnElement[bool]:
+    return ReviewStep.run_id.in_(select(EvaluationRun.id).where(_land_run(scope)))
+
+
+@register_scope(Objection)
+def _land_objection(scope: Scope) -> ColumnElement[bool]:
+    """An objection is seen where its firm is seen (an enterprise sees only its own)."""
+    if scope.kind == "enterprise":
+        return Objection.uscc.in_(_codes(scope))
+    return Objection.uscc.in_(select(Enterprise.uscc).where(_enterprise(scope)))
+
+
+@register_scope(ObjectionEvidence)
+def _land_evidence(scope: Scope) -> ColumnElement[bool]:
+    return ObjectionEvidence.objection_id.in_(select(Objection.id).where(_land_objection(scope)))
+
+
+@register_scope(LowEfficiencyLand)
+def _low_efficiency(scope: Scope) -> ColumnElement[bool]:
+    return LowEfficiencyLand.parcel_id.in_(select(LandParcel.id).where(_parcel(scope)))

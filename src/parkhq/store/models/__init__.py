@@ -2,6 +2,16 @@
 
 from parkhq.store.models.access import AuditLog, LoginFailure, Role, User, UserScope, UserSession
 from parkhq.store.models.base import Base
+from parkhq.store.models.land import (
+    EvaluationResult,
+    EvaluationRun,
+    EvaluationRunInput,
+    LowEfficiencyLand,
+    Objection,
+    ObjectionEvidence,
+    ReviewStep,
+    RuleSetVersion,
+)
 from parkhq.store.models.parks import (
     Chain,
     ChainMembership,
@@ -22,6 +32,9 @@ __all__ = [
     "ChainMembership",
     "Enterprise",
     "EnterpriseLabel",
+    "EvaluationResult",
+    "EvaluationRun",
+    "EvaluationRunInput",
     "ImportBatch",
     "ImportChange",
     "Industry",
@@ -29,10 +42,15 @@ __all__ = [
     "IndustryCategoryCode",
     "LandParcel",
     "LoginFailure",
+    "LowEfficiencyLand",
+    "Objection",
+    "ObjectionEvidence",
     "Park",
     "PeriodReport",
     "Region",
+    "ReviewStep",
     "Role",
+    "RuleSetVersion",
     "User",
     "UserScope",
     "UserSession",

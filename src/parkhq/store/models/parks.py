@@ -19,12 +19,14 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from parkhq.store.models.base import Base, TimestampMixin, utcnow
 
 __all__ = [
+    "M2_PER_MU",
     "Chain",
     "ChainMembership",
     "Enterprise",
@@ -35,6 +37,9 @@ __all__ = [
     "Park",
     "PeriodReport",
 ]
+
+M2_PER_MU = 10_000 / 15
+"""Square metres in one 亩 (666.67 m²)."""
 
 
 class Park(TimestampMixin, Base):
@@ -114,7 +119,17 @@ class LandParcel(TimestampMixin, Base):
     term_years: Mapped[float | None] = mapped_column(Float)
     floor_area_m2: Mapped[float | None] = mapped_column(Float)
     status: Mapped[str] = mapped_column(String(8), default="在用")  # 在用/在建/闲置/低效
+    industrial_upstairs: Mapped[bool] = mapped_column(  # 工业上楼 (multi-storey industry)
+        Boolean, default=False, server_default=false()
+    )
     batch_id: Mapped[int | None] = mapped_column(Integer, index=True)
+
+    @property
+    def floor_area_ratio(self) -> float | None:
+        """容积率 = 建筑面积 / 用地面积 (1 亩 = 666.67 m²); None without floor area or land."""
+        if self.floor_area_m2 is None or not self.area_mu or self.area_mu <= 0:
+            return None
+        return self.floor_area_m2 / (self.area_mu * M2_PER_MU)
 
 
 class PeriodReport(Base):
