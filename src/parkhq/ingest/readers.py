@@ -481,7 +481,7 @@ def _read_csv(data: bytes, filename: str, kind: str | None) -> RawTable:
         ) from exc
     if "\x00" in text:
         text = text.replace("\x00", "")
-    if not text.strip():
+    if not text or text.isspace():  # isspace stops at the first visible character
         raise _fail("E004_NO_DATA", filename, kind, sheet=filename, detail="文件是空的")
     head = "\n".join(text[:_SAMPLE_CHARS].splitlines()[:200])
     delimiter = _sniff_delimiter(head)

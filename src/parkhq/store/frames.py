@@ -1,7 +1,7 @@
-"""Loaders that hand Polars frames to ``analysis`` through ADBC (no ORM objects for big reads).
+"""Loaders that hand Polars frames to ``analysis`` (no ORM objects for big reads).
 
-``read_frame`` runs one SELECT through the ADBC driver of the store's backend (SQLite or
-PostgreSQL) and returns Arrow-backed Polars data; ``write_frame`` appends a frame with the
+``read_frame`` runs one SELECT — through ADBC on PostgreSQL, through the ``sqlite3`` module on
+SQLite — and returns Polars data; ``write_frame`` appends a frame with the
 backend's bulk path (ADBC ingest / COPY on PostgreSQL, chunked ``executemany`` on SQLite).
 """
 
@@ -25,15 +25,13 @@ COPY_CHUNK = 200_000
 
 @contextmanager
 def adbc_connection(db: Database) -> Iterator[Any]:
-    """A DB-API connection of the ADBC driver for ``db``."""
+    """A DB-API connection of the ADBC PostgreSQL driver for ``db`` (not used for SQLite: see
+    :func:`read_frame`)."""
     if db.is_sqlite:
-        import adbc_driver_sqlite.dbapi as sqlite_dbapi
+        raise ValueError("ADBC is not used for SQLite (two SQLite libraries in one process)")
+    import adbc_driver_postgresql.dbapi as pg_dbapi
 
-        conn = sqlite_dbapi.connect(db.adbc_uri())
-    else:
-        import adbc_driver_postgresql.dbapi as pg_dbapi
-
-        conn = pg_dbapi.connect(db.adbc_uri())
+    conn = pg_dbapi.connect(db.adbc_uri())
     try:
         yield conn
     finally:
@@ -52,22 +50,42 @@ def read_frame(
     query: str | Select[*tuple[Any, ...]],
     schema: dict[str, pl.DataType] | None = None,
 ) -> pl.DataFrame:
-    """Run ``query`` (SQL text or a SQLAlchemy Select, literal values only) via ADBC.
+    """Run ``query`` (SQL text or a SQLAlchemy Select, literal values only) into a frame.
 
-    ``schema`` casts columns after the read (ADBC returns PostgreSQL ``integer`` as Int32 and
-    SQLite columns by their stored affinity).
+    PostgreSQL goes through ADBC (Arrow all the way). SQLite goes through the ``sqlite3`` module
+    that SQLAlchemy already uses: the ADBC SQLite driver bundles its own SQLite library, and two
+    copies of SQLite in one process break SQLite's POSIX file locks (WAL corruption risk).
+    ``schema`` casts columns after the read (PostgreSQL ``integer`` arrives as Int32, SQLite
+    columns by their stored affinity; SQLite dates arrive as ISO text).
     """
     sql = _compile(db, query)
-    with adbc_connection(db) as conn, conn.cursor() as cur:
-        cur.execute(sql)
-        table = cur.fetch_arrow_table()
-    frame = pl.from_arrow(table)
-    assert isinstance(frame, pl.DataFrame)
+    if db.is_sqlite:
+        with db.engine.connect() as conn:
+            result = conn.exec_driver_sql(sql)
+            names = list(result.keys())
+            rows = result.fetchall()
+        frame = pl.DataFrame(
+            [tuple(r) for r in rows], schema=names, orient="row", infer_schema_length=None
+        )
+    else:
+        with adbc_connection(db) as conn, conn.cursor() as cur:
+            cur.execute(sql)
+            table = cur.fetch_arrow_table()
+        converted = pl.from_arrow(table)
+        assert isinstance(converted, pl.DataFrame)
+        frame = converted
     if schema:
         frame = frame.with_columns(
-            pl.col(name).cast(dtype) for name, dtype in schema.items() if name in frame.columns
+            _cast(frame, name, dtype) for name, dtype in schema.items() if name in frame.columns
         )
     return frame
+
+
+def _cast(frame: pl.DataFrame, name: str, dtype: pl.DataType) -> pl.Expr:
+    col = pl.col(name)
+    if frame.schema[name] == pl.Utf8 and dtype == pl.Date:
+        return col.str.to_date("%Y-%m-%d", strict=False)
+    return col.cast(dtype)
 
 
 def write_frame(conn: Connection, table: str, frame: pl.DataFrame, columns: Sequence[str]) -> int:

@@ -1,4 +1,4 @@
-"""Frames for analysis: firm-level annual facts, read through ADBC within a user's scope.
+"""Frames for analysis: firm-level annual facts, read within a user's scope.
 
 These are the inputs the analysis capabilities share (structure and 主导产业, 亩均效益,
 monitoring): one row per enterprise with its park, region, industry and land, and its monthly
@@ -152,7 +152,8 @@ def annual_firm_facts(
             }
         )
     yearly = reports.group_by("enterprise_id").agg(
-        *(pl.col(m).sum().alias(m) for m in FLOW_MEASURES),
+        # a measure never reported in the window stays null (no data), not 0
+        *(pl.when(pl.col(m).count() > 0).then(pl.col(m).sum()).alias(m) for m in FLOW_MEASURES),
         pl.col("employees").mean().alias("employees"),
         pl.len().alias("months_reported"),
     )
