@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from browser import chart_drawn as _chart_drawn
+from browser import only_loopback as _only_loopback
 from factories import PASSWORD
 
 pytestmark = pytest.mark.e2e
@@ -17,19 +19,6 @@ def _login(visit, live_server, username: str = "user_admin") -> None:  # type: i
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(live_server.base_url + "/")
-
-
-def _only_loopback(visit, live_server) -> None:  # type: ignore[no-untyped-def]
-    outside = [
-        u for u in visit.requests if not u.startswith((live_server.base_url, "data:", "blob:"))
-    ]
-    assert outside == [], f"页面请求了外部地址：{outside}"
-
-
-def _chart_drawn(page, selector: str) -> None:  # type: ignore[no-untyped-def]
-    page.wait_for_selector(f"{selector}[data-chart-ready='1'] canvas", timeout=10_000)
-    box = page.locator(f"{selector} canvas").first.bounding_box()
-    assert box is not None and box["width"] > 200 and box["height"] > 100
 
 
 def test_login_and_home_chart(visit, live_server):

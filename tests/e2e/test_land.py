@@ -9,6 +9,8 @@ import re
 import polars as pl
 import pytest
 
+from browser import chart_drawn as _chart_drawn
+from browser import only_loopback as _only_loopback
 from factories import PASSWORD
 from land_factories import SYSTEM, add_land_firms, preset_id
 from parkhq.analysis.land import score
@@ -30,19 +32,6 @@ def _login(visit, live_server, username: str) -> None:  # type: ignore[no-untype
 def _logout(visit) -> None:  # type: ignore[no-untyped-def]
     visit.page.click("header .who button[type=submit]")
     visit.page.wait_for_url("**/login**")
-
-
-def _only_loopback(visit, live_server) -> None:  # type: ignore[no-untyped-def]
-    outside = [
-        u for u in visit.requests if not u.startswith((live_server.base_url, "data:", "blob:"))
-    ]
-    assert outside == [], f"页面请求了外部地址：{outside}"
-
-
-def _chart_drawn(page, selector: str) -> None:  # type: ignore[no-untyped-def]
-    page.wait_for_selector(f"{selector}[data-chart-ready='1'] canvas", timeout=10_000)
-    box = page.locator(f"{selector} canvas").first.bounding_box()
-    assert box is not None and box["width"] > 200 and box["height"] > 100
 
 
 @pytest.fixture(scope="module")
