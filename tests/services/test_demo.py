@@ -6,7 +6,12 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from parkhq.services import access, stats
-from parkhq.services.demo import DEMO_PASSWORD, ensure_demo_users, load_demo
+from parkhq.services.demo import (
+    DEMO_PASSWORD,
+    ensure_demo_evaluation,
+    ensure_demo_users,
+    load_demo,
+)
 
 
 def test_demo_province_loads_once_and_reloads_without_change(db, settings):
@@ -17,6 +22,10 @@ def test_demo_province_loads_once_and_reloads_without_change(db, settings):
     assert first["monthly_report"][0] > 200_000
     again = load_demo(db, admin, seed=42)
     assert all(new == 0 and changed == 0 for new, changed, _ in again.values())
+
+    run_id = ensure_demo_evaluation(db, admin)
+    assert run_id is not None
+    assert ensure_demo_evaluation(db, admin) is None  # once
 
     counts = stats.stats(db, admin)
     assert (counts.parks, counts.enterprises, counts.months_covered) == (80, 20_000, 36)

@@ -137,7 +137,7 @@ def load_command(
     """载入演示数据（经由与文件导入相同的写入路径；可重复执行）。"""
     from parkhq.cli.common import database
     from parkhq.services.access import system_principal
-    from parkhq.services.demo import load_demo, load_generated
+    from parkhq.services.demo import ensure_demo_evaluation, load_demo, load_generated
 
     started = time.perf_counter()
     echo = lambda m: typer.echo(m, err=True)  # noqa: E731
@@ -146,8 +146,11 @@ def load_command(
             counts = load_demo(db, system_principal("demo"), seed=seed, progress=echo)
         else:
             counts = load_generated(db, system_principal("demo"), source, progress=echo)
+        run_id = ensure_demo_evaluation(db, system_principal("demo")) if source is None else None
     for kind, (new, changed, same) in counts.items():
         typer.echo(f"  {kind}: 新增 {new:,}，更新 {changed:,}，未变 {same:,}")
+    if run_id is not None:
+        typer.echo(f"  亩均评价：已生成演示评价（编号 {run_id}，草稿）")
     typer.echo(f"演示数据已载入（{time.perf_counter() - started:.1f} 秒）")
 
 

@@ -25,6 +25,7 @@ __all__ = [
     "DemoLogin",
     "clean_frames",
     "demo_frames",
+    "ensure_demo_evaluation",
     "ensure_demo_users",
     "load_demo",
     "load_generated",
@@ -33,6 +34,8 @@ __all__ = [
 #: The one password of every demo login (demo data only; documented in the README).
 DEMO_PASSWORD = "parkhq-demo"
 DEMO_CHAIN_CODE = "ZJ-NEV"
+DEMO_PRESET = "huangyan-2023"
+DEMO_EVALUATION_YEAR = 2025
 #: 新能源汽车产业链 members: 汽车制造 (36), 电池 (384), 电机 (381).
 NEV_PREFIXES = ("36", "384", "381")
 
@@ -187,3 +190,26 @@ def ensure_demo_users(db: Database, principal: Principal) -> list[DemoLogin]:
             )
         logins.append(DemoLogin(username, access.ROLES[role].name, label))
     return logins
+
+
+def ensure_demo_evaluation(db: Database, principal: Principal) -> int | None:
+    """A draft 亩均 evaluation of 杭州 for the last complete year under huangyan-2023, once.
+
+    Returns the new run's id, or ``None`` when a run exists already.
+    """
+    from parkhq.services import land, land_runs
+    from parkhq.services.land_rulesets import list_rule_sets
+
+    if land_runs.list_runs(db, principal, limit=1).total:
+        return None
+    preset = next(
+        r.id for r in list_rule_sets(db, principal) if r.is_preset and r.name == DEMO_PRESET
+    )
+    return land.create_run(
+        db,
+        principal,
+        year=DEMO_EVALUATION_YEAR,
+        rule_set_id=preset,
+        scope_code="330100",
+        title=f"杭州市{DEMO_EVALUATION_YEAR}年度工业企业亩均效益综合评价（演示）",
+    )
