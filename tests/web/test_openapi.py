@@ -3,6 +3,8 @@ every response conforms to its documented schema."""
 
 from __future__ import annotations
 
+import os
+
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -37,7 +39,7 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(app, world):
 
     @given(case=strategy)
     @settings(
-        max_examples=300,
+        max_examples=int(os.environ.get("PARKHQ_SCHEMATHESIS_EXAMPLES", "300")),
         deadline=None,
         database=None,
         suppress_health_check=list(HealthCheck),
