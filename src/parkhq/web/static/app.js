@@ -1,13 +1,29 @@
 /* ParkHQ: draws every chart on the page from its JSON option block (no inline scripts). */
 (function () {
   "use strict";
+  /* A legend under a title must not overlap it: push the legend (and the plot) down. */
+  function layout(option) {
+    var legends = option.legend ? [].concat(option.legend) : [];
+    if (option.title && legends.length) {
+      legends.forEach(function (lg) {
+        if (lg.bottom === undefined && (lg.top === undefined || (typeof lg.top === "number" && lg.top < 36))) {
+          lg.top = 36;
+        }
+      });
+      [].concat(option.grid || []).forEach(function (g) {
+        if (g && typeof g.top === "number" && g.top < 80) { g.top = 80; }
+      });
+    }
+    return option;
+  }
+
   function drawAll() {
     if (typeof echarts === "undefined") { return; }
     document.querySelectorAll("[data-chart]").forEach(function (el) {
       var src = document.getElementById(el.getAttribute("data-chart"));
       if (!src) { return; }
       var chart = echarts.init(el, null, { renderer: "canvas" });
-      chart.setOption(JSON.parse(src.textContent));
+      chart.setOption(layout(JSON.parse(src.textContent)));
       el.setAttribute("data-chart-ready", "1");
       window.addEventListener("resize", function () { chart.resize(); });
     });
