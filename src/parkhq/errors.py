@@ -57,7 +57,7 @@ class ParkHQError(Exception):
 
 
 class ConfigurationError(ParkHQError):
-    """The settings cannot work (for example a placeholder secret in production)."""
+    """The settings cannot work (for example the default secret in production)."""
 
     code = "configuration_error"
 

@@ -58,7 +58,7 @@ class Settings(BaseSettings):
     """Port ``parkhq serve`` listens on."""
 
     @model_validator(mode="after")
-    def _refuse_placeholder_secret(self) -> Settings:
+    def _refuse_default_secret(self) -> Settings:
         if self.environment == "production" and self.secret_key == DEFAULT_SECRET:
             raise ValueError("生产环境必须设置 PARKHQ_SECRET_KEY，不能使用默认密钥")
         return self
