@@ -214,6 +214,18 @@ def test_lq_on_the_2x3_hand_example(two_parks: pl.DataFrame) -> None:
     assert value(lq, "reference_share", park_code="P2", industry="36") == pytest.approx(0.4)
 
 
+def test_lq_rows_keep_the_order_of_the_unit_frame(two_parks: pl.DataFrame) -> None:
+    parks = aggregate(two_parks, ("park_code", "province_code"), "division")
+    shuffled = parks.sample(fraction=1.0, shuffle=True, seed=7)
+    province = aggregate(two_parks, ("province_code",), "division")
+    lq = location_quotient(shuffled, province)
+    assert (
+        lq.select("park_code", "industry").rows() == shuffled.select("park_code", "industry").rows()
+    )
+    nation = location_quotient(shuffled, province, unit_by=("park_code",), reference_by=())
+    assert nation.get_column("industry").to_list() == shuffled.get_column("industry").to_list()
+
+
 def test_firms_outside_parks_count_in_the_province_reference(two_parks: pl.DataFrame) -> None:
     firms = pl.concat([two_parks, firms_frame([(None, "330000", "3911", 100.0)])])
     parks = aggregate(

@@ -27,15 +27,21 @@ Input firm frames carry the columns of :mod:`parkhq.analysis.structure` (``park_
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import polars as pl
+from numpy.typing import NDArray
 
+from parkhq.analysis.cube import ClassMatrix, class_matrix
 from parkhq.analysis.structure import (
     INDUSTRY,
+    FirmData,
     aggregate,
     expand_category_map,
     growth,
+    in_parks,
     industry_level_map,
     location_quotient,
 )
@@ -62,7 +68,7 @@ VERDICT_LABELS: Mapping[str, str] = {
 _STRING_LIST = pl.List(pl.String)
 
 
-def _require_columns(frame: pl.DataFrame, columns: list[str], what: str) -> None:
+def _require_columns(frame: FirmData, columns: list[str], what: str) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise InvalidInput(
@@ -71,11 +77,16 @@ def _require_columns(frame: pl.DataFrame, columns: list[str], what: str) -> None
         )
 
 
-def _current_period(firms: pl.DataFrame, period_column: str | None, period: Any) -> pl.DataFrame:
+def _current_period(firms: FirmData, period_column: str | None, period: Any) -> FirmData:
     """The firms of ``period`` (default: the latest period present), or all firms."""
     if period_column is None:
         return firms
     _require_columns(firms, [period_column], "企业数据")
+    if not isinstance(firms, pl.DataFrame):
+        raise InvalidInput(
+            "按报告期分析需要企业明细数据，汇总数据立方不含报告期",
+            detail={"field": period_column},
+        )
     chosen: Any = firms.get_column(period_column).max() if period is None else period
     current = firms.filter(pl.col(period_column) == chosen)
     if current.height == 0:
@@ -87,7 +98,7 @@ def _current_period(firms: pl.DataFrame, period_column: str | None, period: Any)
 
 
 def leading_indicators(
-    firms: pl.DataFrame,
+    firms: FirmData,
     *,
     level: RuleLevel = "division",
     measure: RuleMeasure = "output_value",
@@ -112,24 +123,27 @@ def leading_indicators(
     """
     _require_columns(firms, ["park_code", "province_code", "industry_code", measure], "企业数据")
     current = _current_period(firms, period_column, period)
-    parks = current.filter(pl.col("park_code").is_not_null())
-    units = aggregate(parks, ("park_code", "province_code"), level, measure, class_map=class_map)
+    units = aggregate(
+        in_parks(current), ("park_code", "province_code"), level, measure, class_map=class_map
+    )
     province = aggregate(current, ("province_code",), level, measure, class_map=class_map)
     nation = aggregate(current, (), level, measure, class_map=class_map)
-    lq_province = location_quotient(units, province, measure=measure).select(
-        "park_code", INDUSTRY, "share", pl.col("lq").alias("lq_province")
-    )
+    # location_quotient keeps the rows of ``units`` in order: its columns line up.
+    lq_province = location_quotient(units, province, measure=measure)
     lq_nation = location_quotient(
         units, nation, measure=measure, unit_by=("park_code",), reference_by=()
-    ).select("park_code", INDUSTRY, pl.col("lq").alias("lq_nation"))
-    result = units.join(lq_province, on=["park_code", INDUSTRY], how="left").join(
-        lq_nation, on=["park_code", INDUSTRY], how="left"
+    )
+    result = units.with_columns(
+        lq_province.get_column("share"),
+        lq_province.get_column("lq").alias("lq_province"),
+        lq_nation.get_column("lq").alias("lq_nation"),
     )
     if period_column is None:
         return result.with_columns(pl.lit(None, dtype=pl.Float64).alias("growth"))
+    assert isinstance(current, pl.DataFrame)  # _current_period refuses a cube with a period
     chosen = current.get_column(period_column).first()
     history = aggregate(
-        firms.filter(pl.col("park_code").is_not_null()),
+        in_parks(firms),
         ("park_code", period_column),
         level,
         measure,
@@ -197,7 +211,7 @@ def apply_leading_rules(indicators: pl.DataFrame, rules: LeadingRules) -> pl.Dat
 
 
 def measured_leading(
-    firms: pl.DataFrame,
+    firms: FirmData,
     rules: LeadingRules,
     *,
     class_map: pl.DataFrame | None = None,
@@ -255,11 +269,10 @@ def _declared_counts(declared: pl.DataFrame, item_column: str) -> pl.DataFrame:
     return counts.join(categories, on="park_code", how="left")
 
 
-def _park_classes(current: pl.DataFrame) -> pl.DataFrame:
+def _park_classes(current: FirmData) -> pl.DataFrame:
     """Park × 4-digit class output (万元) of the firms in parks: park_code, class_code, output."""
     _require_columns(current, ["park_code", "industry_code", "output_value"], "企业数据")
-    parks = current.filter(pl.col("park_code").is_not_null())
-    return aggregate(parks, ("park_code",), "class", "output_value").select(
+    return aggregate(in_parks(current), ("park_code",), "class", "output_value").select(
         "park_code", pl.col(INDUSTRY).alias("class_code"), "output_value"
     )
 
@@ -297,7 +310,7 @@ def _declared_rows(declared: pl.DataFrame) -> pl.DataFrame:
 
 
 def declared_category_shares(
-    firms: pl.DataFrame,
+    firms: FirmData,
     declared: pl.DataFrame,
     category_map: pl.DataFrame,
     *,
@@ -320,47 +333,8 @@ def declared_category_shares(
     return _category_shares(park_classes, _declared_rows(declared), category_classes)
 
 
-def _undeclared_leading(
-    park_classes: pl.DataFrame,
-    declared_classes: pl.DataFrame,
-    leading: pl.DataFrame,
-    rules: LeadingRules,
-    class_map: pl.DataFrame | None,
-) -> pl.DataFrame:
-    """Per park, the measured leading industries not covered by its declared categories."""
-    _require_columns(leading, ["park_code", INDUSTRY, "is_leading"], "实测主导产业")
-    lead = leading.filter(pl.col("is_leading")).select("park_code", INDUSTRY).unique()
-    level_map = industry_level_map(park_classes.get_column("class_code"), rules.level, class_map)
-    per_industry = (
-        park_classes.join(level_map, on="class_code", how="inner")
-        .join(
-            declared_classes.with_columns(pl.lit(True).alias("declared")),
-            on=["park_code", "class_code"],
-            how="left",
-        )
-        .join(lead, on=["park_code", INDUSTRY], how="semi")
-        .group_by("park_code", INDUSTRY)
-        .agg(
-            pl.col("output_value").sum().alias("total"),
-            pl.col("output_value").filter(pl.col("declared")).sum().alias("covered"),
-            pl.col("declared").fill_null(False).any().alias("any_declared"),
-        )
-    )
-    coverage = (
-        pl.when(pl.col("total") > 0)
-        .then(pl.col("covered") / pl.col("total"))
-        .otherwise(pl.when(pl.col("any_declared")).then(1.0).otherwise(0.0))
-    )
-    undeclared = lead.join(per_industry, on=["park_code", INDUSTRY], how="left").filter(
-        coverage.fill_null(0.0) < rules.declared.coverage_share.value
-    )
-    return undeclared.group_by("park_code").agg(
-        pl.col(INDUSTRY).sort().alias("real_but_undeclared")
-    )
-
-
 def compare_declared(
-    firms: pl.DataFrame,
+    firms: FirmData,
     declared: pl.DataFrame,
     category_map: pl.DataFrame,
     leading: pl.DataFrame,
@@ -407,69 +381,185 @@ def compare_declared(
     """
     declared_rows = _declared_rows(declared)
     counts = _declared_counts(declared, item_column)
-    park_classes = _park_classes(_current_period(firms, period_column, period))
-    category_classes = expand_category_map(category_map, park_classes.get_column("class_code"))
-    declared_classes = (
-        declared_rows.join(category_classes, on="category", how="inner")
-        .select("park_code", "class_code")
-        .unique()
+    current = _current_period(firms, period_column, period)
+    _require_columns(current, ["park_code", "industry_code", "output_value"], "企业数据")
+    matrix = class_matrix(current, "output_value")
+    classes = matrix.classes.filter(pl.Series(matrix.present.any(axis=0)))
+    category_classes = expand_category_map(category_map, classes)
+    _require_columns(leading, ["park_code", INDUSTRY, "is_leading"], "实测主导产业")
+    lead = leading.filter(pl.col("is_leading")).select("park_code", INDUSTRY).unique()
+    level_map = industry_level_map(
+        classes,
+        rules.level,
+        category_map if class_map is None and rules.level == "category" else class_map,
     )
-    totals = park_classes.group_by("park_code").agg(pl.col("output_value").sum().alias("total"))
-    covered = (
-        park_classes.join(declared_classes, on=["park_code", "class_code"], how="semi")
-        .group_by("park_code")
-        .agg(pl.col("output_value").sum().alias("covered"))
-    )
-    not_real = (
-        _category_shares(park_classes, declared_rows, category_classes)
-        .filter(pl.col("share") < rules.declared.min_category_share.value)
-        .group_by("park_code")
-        .agg(pl.col("category").sort().alias("declared_but_not_real"))
-    )
-    level_map_source = (
-        category_map if class_map is None and rules.level == "category" else class_map
-    )
-    undeclared = _undeclared_leading(
-        park_classes, declared_classes, leading, rules, level_map_source
-    )
-    has_data = pl.col("total").fill_null(0.0) > 0
-    share = pl.col("declared_output_share")
-    verdict = (
-        pl.when(~has_data)
-        .then(pl.lit("no_data"))
-        .when(share >= rules.declared.strong_share.value)
-        .then(pl.lit("strong"))
-        .when(share < rules.declared.weak_share.value)
-        .then(pl.lit("weak"))
-        .otherwise(pl.lit("moderate"))
+    grid = _DeclaredGrid.build(counts, matrix, declared_rows, category_classes, level_map)
+    output = grid.output
+    total = output.sum(axis=1)
+    has_data = total > 0
+    declared_mask = (grid.declared.astype(np.int64) @ grid.category_classes) > 0
+    covered = np.where(declared_mask, output, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(has_data, covered.sum(axis=1) / total, np.nan)
+        category_share = np.where(
+            has_data[:, None], (output @ grid.category_classes.T) / total[:, None], np.nan
+        )
+    not_real = grid.declared & (category_share < rules.declared.min_category_share.value)
+    lead_park, lead_industry = grid.positions(lead)
+    in_industry = grid.industry_classes[:, lead_industry].T  # leading pairs × classes
+    lead_total = (output[lead_park] * in_industry).sum(axis=1)
+    lead_covered = (covered[lead_park] * in_industry).sum(axis=1)
+    any_declared = (declared_mask[lead_park] & grid.present[lead_park] & in_industry).any(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        coverage = np.where(
+            lead_total > 0, lead_covered / lead_total, np.where(any_declared, 1.0, 0.0)
+        )
+    undeclared = coverage < rules.declared.coverage_share.value
+    thresholds = rules.declared
+    verdict = np.select(
+        [~has_data, share >= thresholds.strong_share.value, share < thresholds.weak_share.value],
+        ["no_data", "strong", "weak"],
+        "moderate",
     )
     empty = pl.lit([], dtype=_STRING_LIST)
+    per_park = pl.DataFrame(
+        {
+            "park_code": grid.parks,
+            "declared_output_share": pl.Series(share).fill_nan(None),
+            "verdict": verdict,
+            "has_data": has_data,
+        }
+    )
+    not_real_parks, not_real_categories = np.nonzero(not_real)
     return (
-        counts.join(totals, on="park_code", how="left")
-        .join(covered, on="park_code", how="left")
-        .join(not_real, on="park_code", how="left")
-        .join(undeclared, on="park_code", how="left")
-        .with_columns(
-            pl.when(has_data)
-            .then(pl.col("covered").fill_null(0.0) / pl.col("total"))
-            .alias("declared_output_share"),
-            pl.col("declared_categories").fill_null(empty),
+        counts.join(per_park, on="park_code", how="left")
+        .join(
+            grid.lists(
+                not_real_parks, not_real_categories, grid.categories, "declared_but_not_real"
+            ),
+            on="park_code",
+            how="left",
         )
-        .with_columns(verdict.alias("verdict"))
+        .join(
+            grid.lists(
+                lead_park[undeclared],
+                lead_industry[undeclared],
+                grid.industries,
+                "real_but_undeclared",
+            ),
+            on="park_code",
+            how="left",
+        )
         .select(
             "park_code",
             "declared_count",
-            (pl.col("declared_count") > rules.declared.max_count.value).alias("exceeds_three"),
-            "declared_categories",
+            (pl.col("declared_count") > thresholds.max_count.value).alias("exceeds_three"),
+            pl.col("declared_categories").fill_null(empty),
             "declared_output_share",
             "verdict",
             pl.col("verdict").replace_strict(dict(VERDICT_LABELS)).alias("verdict_label"),
-            pl.when(has_data)
+            pl.when(pl.col("has_data"))
             .then(pl.col("declared_but_not_real").fill_null(empty))
             .alias("declared_but_not_real"),
-            pl.when(has_data)
+            pl.when(pl.col("has_data"))
             .then(pl.col("real_but_undeclared").fill_null(empty))
             .alias("real_but_undeclared"),
         )
         .sort("park_code")
     )
+
+
+def _index(values: pl.Series, universe: pl.Series) -> NDArray[np.int64]:
+    """Positions of ``values`` in ``universe`` (sorted, distinct, containing every value)."""
+    return values.cast(pl.Enum(universe)).to_physical().cast(pl.Int64).to_numpy()
+
+
+def _distinct(*columns: pl.Series) -> pl.Series:
+    return pl.concat([c.cast(pl.String) for c in columns]).drop_nulls().unique().sort()
+
+
+@dataclass(frozen=True)
+class _DeclaredGrid:
+    """Parks × classes, categories and industries as matrices, for :func:`compare_declared`.
+
+    ``output`` (parks × classes, 万元) and ``present`` (a row exists), ``declared`` (parks ×
+    categories), ``category_classes`` (categories × classes, 0/1) and ``industry_classes``
+    (classes × industries at the rule level, 0/1). Parks, classes, categories and industries
+    are sorted; the matrices' rows and columns follow them.
+    """
+
+    parks: pl.Series
+    categories: pl.Series
+    industries: pl.Series
+    output: NDArray[np.float64]
+    present: NDArray[np.bool_]
+    declared: NDArray[np.bool_]
+    category_classes: NDArray[np.float64]
+    industry_classes: NDArray[np.bool_]
+
+    @classmethod
+    def build(
+        cls,
+        counts: pl.DataFrame,
+        matrix: ClassMatrix,
+        declared_rows: pl.DataFrame,
+        category_classes: pl.DataFrame,
+        level_map: pl.DataFrame,
+    ) -> _DeclaredGrid:
+        parks = _distinct(counts.get_column("park_code"), matrix.parks)
+        classes = matrix.classes
+        categories = _distinct(
+            declared_rows.get_column("category"), category_classes.get_column("category")
+        )
+        industries = _distinct(level_map.get_column(INDUSTRY))
+        rows = _index(matrix.parks, parks)
+        output = np.zeros((parks.len(), classes.len()))
+        output[rows] = matrix.values
+        present = np.zeros((parks.len(), classes.len()), dtype=bool)
+        present[rows] = matrix.present
+        declared = np.zeros((parks.len(), categories.len()), dtype=bool)
+        declared[
+            _index(declared_rows.get_column("park_code"), parks),
+            _index(declared_rows.get_column("category"), categories),
+        ] = True
+        category_matrix = np.zeros((categories.len(), classes.len()))
+        category_matrix[
+            _index(category_classes.get_column("category"), categories),
+            _index(category_classes.get_column("class_code"), classes),
+        ] = 1.0
+        industry_matrix = np.zeros((classes.len(), industries.len()), dtype=bool)
+        industry_matrix[
+            _index(level_map.get_column("class_code"), classes),
+            _index(level_map.get_column(INDUSTRY), industries),
+        ] = True
+        return cls(
+            parks=parks,
+            categories=categories,
+            industries=industries,
+            output=output,
+            present=present,
+            declared=declared,
+            category_classes=category_matrix,
+            industry_classes=industry_matrix,
+        )
+
+    def positions(self, lead: pl.DataFrame) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        """Rows (parks) and industry columns of the leading pairs that the grid knows."""
+        known = lead.filter(
+            pl.col("park_code").is_in(self.parks.implode())
+            & pl.col(INDUSTRY).is_in(self.industries.implode())
+        )
+        return (
+            _index(known.get_column("park_code"), self.parks),
+            _index(known.get_column(INDUSTRY), self.industries),
+        )
+
+    def lists(
+        self, rows: NDArray[np.int64], columns: NDArray[np.int64], names: pl.Series, name: str
+    ) -> pl.DataFrame:
+        """``park_code`` and the sorted list of ``names[columns]`` for each park of ``rows``."""
+        pairs = pl.DataFrame(
+            {"park_code": self.parks.gather(rows), name: names.gather(columns)},
+            schema={"park_code": pl.String, name: pl.String},
+        )
+        return pairs.group_by("park_code").agg(pl.col(name).sort())

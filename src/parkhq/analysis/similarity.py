@@ -13,9 +13,11 @@ Method (REFERENCE §7.2–7.3):
   park's top industries (and, when known, low 亩均税收).
 
 Pairs are computed with sparse matrices (``scipy.sparse``): S = N·Nᵀ on the row-normalised share
-matrix, K = 2 − 2·Σ_i min(s_ji, s_ki) accumulated over each industry's parks. At class level,
-3,000 parks take under a second within provinces and a few seconds for all pairs. Only pairs
-sharing at least one industry are returned; any pair absent from the output has S = 0 and K = 2.
+matrix, found by prefix filtering above a threshold, and K = 2 − 2·Σ_i min(s_ji, s_ki) for the
+pairs found. All scopes (provinces, cities) share one matrix whose columns are (scope, industry)
+cells, so one product compares parks within their scope only. At class level, 3,000 parks take
+a few milliseconds within provinces at S ≥ 0.8. Only pairs sharing at least one industry are
+returned; any pair absent from the output has S = 0 and K = 2.
 
 Declared portfolios (申报主导产业) are compared the same way on binary category vectors: S is then
 |A∩B| / √(|A|·|B|) and K uses equal weights 1/|A| per declared category.
@@ -23,7 +25,7 @@ Declared portfolios (申报主导产业) are compared the same way on binary cat
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -32,7 +34,13 @@ import polars as pl
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from parkhq.analysis.structure import INDUSTRY, aggregate, location_quotient
+from parkhq.analysis.structure import (
+    INDUSTRY,
+    FirmData,
+    aggregate,
+    in_parks,
+    location_quotient,
+)
 from parkhq.errors import InvalidInput
 from parkhq.reference.rules import SimilarityRules
 
@@ -84,31 +92,87 @@ class ShareMatrix:
     shares: Any
 
 
-def _matrix(frame: pl.DataFrame, value: str) -> ShareMatrix:
-    """Sparse row-normalised matrix from ``park_code``, ``industry``, ``value`` (> 0) rows."""
-    summed = (
-        frame.filter(pl.col(value) > 0)
-        .group_by("park_code", INDUSTRY)
-        .agg(pl.col(value).sum())
-        .with_columns(
-            (pl.col("park_code").rank("dense") - 1).alias("row"),
-            (pl.col(INDUSTRY).rank("dense") - 1).alias("col"),
-        )
-    )
-    units = tuple(summed.get_column("park_code").unique().sort().to_list())
-    industries = tuple(summed.get_column(INDUSTRY).unique().sort().to_list())
-    matrix = sp.csr_matrix(
-        (
-            summed.get_column(value).cast(pl.Float64).to_numpy(),
-            (summed.get_column("row").to_numpy(), summed.get_column("col").to_numpy()),
-        ),
-        shape=(len(units), len(industries)),
-    )
+def _strictly_increasing(values: pl.Series) -> bool:
+    return values.len() < 2 or bool((values.slice(1) > values.slice(0, values.len() - 1)).all())
+
+
+def _park_runs(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series, np.ndarray]:
+    """``frame`` sorted by ``park_code`` (no nulls), its distinct codes and their row counts.
+
+    An aggregated frame arrives sorted by park: it is then kept as it is and the parks are read
+    from the runs of equal codes, without sorting or hashing strings. Row r of the result
+    belongs to park ``np.repeat(np.arange(len(counts)), counts)[r]``.
+    """
+    runs = frame.get_column("park_code").rle().struct.unnest()
+    if not _strictly_increasing(runs.get_column("value")):
+        frame = frame.sort("park_code", maintain_order=True)
+        runs = frame.get_column("park_code").rle().struct.unnest()
+    return frame, runs.get_column("value"), runs.get_column("len").to_numpy().astype(np.int64)
+
+
+def _positions(values: pl.Series) -> tuple[pl.Series, np.ndarray]:
+    """Sorted distinct values of a null-free series and the position of each value among them."""
+    distinct = values.unique().sort()
+    if values.dtype == pl.String:
+        positions = values.cast(pl.Enum(distinct)).to_physical()
+        return distinct, positions.to_numpy().astype(np.int64)
+    lookup = distinct.to_frame("value").with_row_index("position")
+    found = values.to_frame("value").join(lookup, on="value", how="left", maintain_order="left")
+    return distinct, found.get_column("position").to_numpy().astype(np.int64)
+
+
+def _kept(frame: pl.DataFrame, industry: str, weight: str | None) -> np.ndarray:
+    """Rows entering the vectors: a positive weight, or a known category for equal weights."""
+    keep = pl.col(weight) > 0 if weight is not None else pl.col(industry).is_not_null()
+    return frame.select(keep.fill_null(False)).to_series().to_numpy()
+
+
+def _normalised_rows(
+    entries: tuple[np.ndarray, np.ndarray, np.ndarray], shape: tuple[int, int], *, binary: bool
+) -> Any:
+    """CSR matrix of (values, rows, cols) entries with each non-empty row summing to 1.
+
+    Repeated entries are summed, or counted once when ``binary``.
+    """
+    values, rows, cols = entries
+    matrix = sp.csr_matrix((values, (rows, cols)), shape=shape)
+    matrix.sum_duplicates()
+    if binary:
+        matrix.data[:] = 1.0
     totals = np.asarray(matrix.sum(axis=1)).ravel()
-    inverse = np.divide(1.0, totals, out=np.zeros_like(totals), where=totals > 0)
-    shares = sp.csr_matrix(sp.diags(inverse) @ matrix)
-    shares.sort_indices()
-    return ShareMatrix(units=units, industries=industries, shares=shares)
+    return _scaled_rows(matrix, np.divide(1.0, totals, out=np.zeros_like(totals), where=totals > 0))
+
+
+def _matrix(frame: pl.DataFrame, industry: str, weight: str | None) -> ShareMatrix:
+    """Row-normalised matrix of ``park_code`` (not null), ``industry`` and ``weight`` rows.
+
+    Rows with a weight ≤ 0 or null are left out; ``weight=None`` gives each distinct non-null
+    industry of a park the same weight.
+    """
+    mask = _kept(frame, industry, weight)
+    frame, units, counts = _park_runs(frame.filter(mask))
+    parks = np.repeat(np.arange(counts.size), counts)
+    industries, cols = _positions(frame.get_column(industry))
+    values = (
+        np.ones(frame.height)
+        if weight is None
+        else frame.get_column(weight).cast(pl.Float64).to_numpy()
+    )
+    shares = _normalised_rows(
+        (values, parks, cols), (units.len(), industries.len()), binary=weight is None
+    )
+    return ShareMatrix(
+        units=tuple(units.to_list()), industries=tuple(industries.to_list()), shares=shares
+    )
+
+
+def _require_non_negative(structure: pl.DataFrame, measure: str) -> None:
+    negative = structure.select((pl.col(measure) < 0).sum()).item()
+    if negative:
+        raise InvalidInput(
+            f"园区产业结构数据的 {measure} 有 {negative} 行为负数，无法计算结构相似系数",
+            detail={"field": measure, "negative_rows": negative},
+        )
 
 
 def share_matrix(structure: pl.DataFrame, *, measure: str = "output_value") -> ShareMatrix:
@@ -119,13 +183,8 @@ def share_matrix(structure: pl.DataFrame, *, measure: str = "output_value") -> S
     non-negative; parks whose total is 0 are left out.
     """
     _require_columns(structure, ["park_code", INDUSTRY, measure], "园区产业结构数据")
-    negative = structure.select((pl.col(measure) < 0).sum()).item()
-    if negative:
-        raise InvalidInput(
-            f"园区产业结构数据的 {measure} 有 {negative} 行为负数，无法计算结构相似系数",
-            detail={"field": measure, "negative_rows": negative},
-        )
-    return _matrix(structure.filter(pl.col("park_code").is_not_null()), measure)
+    _require_non_negative(structure, measure)
+    return _matrix(structure.filter(pl.col("park_code").is_not_null()), INDUSTRY, measure)
 
 
 def portfolio_matrix(declared: pl.DataFrame, *, category_column: str = "category") -> ShareMatrix:
@@ -135,13 +194,7 @@ def portfolio_matrix(declared: pl.DataFrame, *, category_column: str = "category
     (items that could not be normalised) and repeats are ignored.
     """
     _require_columns(declared, ["park_code", category_column], "申报主导产业数据")
-    rows = (
-        declared.filter(pl.col("park_code").is_not_null() & pl.col(category_column).is_not_null())
-        .select("park_code", pl.col(category_column).alias(INDUSTRY))
-        .unique()
-        .with_columns(pl.lit(1.0).alias("weight"))
-    )
-    return _matrix(rows, "weight")
+    return _matrix(declared.filter(pl.col("park_code").is_not_null()), category_column, None)
 
 
 def _upper_pairs(n: int, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
@@ -225,71 +278,165 @@ def _sum_of_minima_blocks(shares: Any, pair_i: np.ndarray, pair_j: np.ndarray) -
     return result
 
 
-def _pairs(matrix: ShareMatrix, min_similarity: float) -> pl.DataFrame:
-    """All pairs a < b sharing an industry with S ≥ ``min_similarity``: S and K."""
-    shares = matrix.shares
-    if shares.shape[0] < 2:
-        return pl.DataFrame(schema=_PAIR_SCHEMA)
+def _scaled_rows(matrix: Any, factors: np.ndarray) -> Any:
+    """Copy of a CSR matrix with row r multiplied by ``factors[r]``."""
+    scaled = matrix.copy()
+    scaled.data *= np.repeat(factors, np.diff(scaled.indptr))
+    return scaled
+
+
+def _row_dots(matrix: Any, pair_i: np.ndarray, pair_j: np.ndarray) -> np.ndarray:
+    """Dot products of CSR rows ``pair_i[k]`` and ``pair_j[k]``."""
+    result = np.empty(len(pair_i))
+    chunk = 200_000
+    for start in range(0, len(pair_i), chunk):
+        a = matrix[pair_i[start : start + chunk]]
+        b = matrix[pair_j[start : start + chunk]]
+        result[start : start + chunk] = np.asarray(a.multiply(b).sum(axis=1)).ravel()
+    return result
+
+
+def _similar_rows(unit: Any, threshold: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairs a < b of unit-norm, non-negative CSR rows with a positive cosine ≥ ``threshold``.
+
+    Prefix filtering (Bayardo, Ma & Srikant 2007, "Scaling up all pairs similarity search")
+    avoids the full product N·Nᵀ. Row u is split into a prefix P_u, its entries ≥ δ_u =
+    t²/‖u‖₁, and the rest R_u: ‖R_u‖² < δ_u·‖u‖₁ = t², so a row v sharing no column with P_u
+    has u·v ≤ ‖R_u‖ < t (no sorting is needed; a flat row keeps all its entries). The sparse
+    product P·Nᵀ lists the candidates (u, v) with P_u·v; u·v ≤ P_u·v + ‖R_u‖ discards most of
+    them and the exact cosine is computed for the others only. A small margin keeps rounding
+    from losing a pair at exactly t; at t = 0 the prefix is the whole row and P·Nᵀ is N·Nᵀ.
+
+    Returns ``pair_i``, ``pair_j`` (sorted by a then b) and the cosines.
+    """
+    n = unit.shape[0]
+    rows = np.repeat(np.arange(n), np.diff(unit.indptr))
+    bound = threshold * (1.0 - 1e-9)
+    l1 = np.bincount(rows, weights=unit.data, minlength=n)
+    cutoff = np.divide(bound * threshold, l1, out=np.full(n, np.inf), where=l1 > 0)
+    in_prefix = unit.data >= cutoff[rows]
+    rest = np.sqrt(np.bincount(rows[~in_prefix], weights=unit.data[~in_prefix] ** 2, minlength=n))
+    prefix = sp.csr_matrix(
+        (
+            unit.data[in_prefix],
+            unit.indices[in_prefix],
+            np.concatenate(([0], np.cumsum(np.bincount(rows[in_prefix], minlength=n)))),
+        ),
+        shape=unit.shape,
+    )
+    partial = sp.csr_matrix(prefix @ unit.T)
+    first = np.repeat(np.arange(n), np.diff(partial.indptr))
+    candidate = (first < partial.indices) & (partial.data + rest[first] >= bound)
+    pair_i = first[candidate].astype(np.int64)
+    pair_j = partial.indices[candidate].astype(np.int64)
+    cosine = partial.data[candidate]
+    inexact = rest[pair_i] > 0
+    cosine[inexact] = _row_dots(unit, pair_i[inexact], pair_j[inexact])
+    keep = (cosine > 0) & (cosine >= threshold)
+    pair_i, pair_j, cosine = pair_i[keep], pair_j[keep], cosine[keep]
+    order = np.lexsort((pair_j, pair_i))
+    return pair_i[order], pair_j[order], cosine[order]
+
+
+def _pairs(
+    shares: Any, min_similarity: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Row pairs a < b sharing a column with S ≥ ``min_similarity``, sorted: a, b, S and K."""
     norms = np.sqrt(np.asarray(shares.multiply(shares).sum(axis=1)).ravel())
     inverse = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
-    normalised = sp.csr_matrix(sp.diags(inverse) @ shares)
-    product = (normalised @ normalised.T).tocoo()
-    keep = (product.row < product.col) & (product.data > 0) & (product.data >= min_similarity)
-    pair_i = product.row[keep].astype(np.int64)
-    pair_j = product.col[keep].astype(np.int64)
-    order = np.lexsort((pair_j, pair_i))
-    pair_i, pair_j = pair_i[order], pair_j[order]
-    similarity = np.clip(product.data[keep][order], 0.0, 1.0)
+    pair_i, pair_j, cosine = _similar_rows(_scaled_rows(shares, inverse), min_similarity)
+    similarity = np.clip(cosine, 0.0, 1.0)
     krugman = np.clip(2.0 - 2.0 * _sum_of_minima(shares, pair_i, pair_j), 0.0, 2.0)
-    units = pl.Series(matrix.units, dtype=pl.String)
-    return pl.DataFrame(
-        {
-            "park_a": units.gather(pair_i),
-            "park_b": units.gather(pair_j),
-            "similarity": similarity,
-            "krugman": krugman,
-        },
-        schema=_PAIR_SCHEMA,
-    )
+    return pair_i, pair_j, similarity, krugman
+
+
+def _scopes(frame: pl.DataFrame, groups: list[str], counts: np.ndarray) -> pl.DataFrame:
+    """The ``groups`` values of each park of a frame sorted by park (row counts ``counts``).
+
+    Refuses a park whose rows carry different values: a run of equal values would then end
+    inside the park's rows.
+    """
+    park_ends = np.cumsum(counts)
+    values = {}
+    for group in groups:
+        runs = frame.get_column(group).rle().struct.unnest()
+        run_ends = np.cumsum(runs.get_column("len").to_numpy())
+        if not np.array_equal(park_ends[np.searchsorted(park_ends, run_ends)], run_ends):
+            raise InvalidInput(
+                f"同一园区对应了多个比较范围（{'、'.join(groups)}），请检查园区所属区划",
+                detail={"within": groups},
+            )
+        first = np.searchsorted(run_ends, park_ends - counts, side="right")
+        values[group] = runs.get_column("value").gather(first)
+    return pl.DataFrame(values)
 
 
 def _pairwise(
     frame: pl.DataFrame,
     within: Sequence[str],
-    build: Callable[[pl.DataFrame], ShareMatrix],
     min_similarity: float,
+    *,
+    industry: str,
+    weight: str | None,
 ) -> pl.DataFrame:
+    """Pairs of parks within equal ``within`` values; see :func:`pairwise_similarity`.
+
+    All parks go into one matrix whose rows are ordered by scope then park code, and whose
+    columns are (scope, industry) cells: its sparse products only pair parks of one scope, and
+    row pairs in order are the output order. String codes are gathered at the very end.
+    """
     if not 0.0 <= min_similarity <= 1.0:
         raise InvalidInput(
             f"相似系数门槛应在 0–1 之间，实际为 {min_similarity}",
             detail={"field": "min_similarity", "value": min_similarity},
         )
     groups = list(within)
-    if not groups:
-        return _pairs(build(frame), min_similarity)
     _require_columns(frame, groups, "园区数据")
-    frame = frame.filter(pl.all_horizontal(pl.col(groups).is_not_null()))
-    spread = frame.group_by("park_code").agg(pl.struct(groups).n_unique().alias("n"))
-    if spread.filter(pl.col("n") > 1).height:
-        raise InvalidInput(
-            f"同一园区对应了多个比较范围（{'、'.join(groups)}），请检查园区所属区划",
-            detail={"within": groups},
-        )
-    parts = []
-    for part in frame.partition_by(groups, maintain_order=False):
-        pairs = _pairs(build(part), min_similarity)
-        if pairs.height:
-            labels = part.select(groups).row(0)
-            parts.append(
-                pairs.with_columns(
-                    pl.lit(v, dtype=frame.schema[g]).alias(g)
-                    for g, v in zip(groups, labels, strict=True)
-                )
-            )
-    if not parts:
-        schema = {**{g: frame.schema[g] for g in groups}, **_PAIR_SCHEMA}
-        return pl.DataFrame(schema=schema)
-    return pl.concat(parts).select(*groups, *_PAIR_SCHEMA).sort([*groups, "park_a", "park_b"])
+    keys = ["park_code", *groups]
+    columns = [*keys, industry] if weight is None else [*keys, industry, weight]
+    frame = frame.select(list(dict.fromkeys(columns))).filter(
+        pl.all_horizontal(pl.col(keys).is_not_null())
+    )
+    frame, units, counts = _park_runs(frame)
+    if groups:
+        scopes = _scopes(frame, groups, counts).with_row_index("park").sort([*groups, "park"])
+        order = scopes.get_column("park").to_numpy().astype(np.int64)
+        scope = scopes.select(pl.struct(groups).rle_id()).to_series().to_numpy()
+    else:
+        order = np.arange(units.len())
+        scope = np.zeros(units.len(), dtype=np.int64)
+    if weight is not None:
+        _require_non_negative(frame, weight)
+    mask = _kept(frame, industry, weight)
+    industries, cols = _positions(frame.get_column(industry).filter(mask))
+    values = (
+        np.ones(cols.size)
+        if weight is None
+        else frame.get_column(weight).filter(mask).cast(pl.Float64).to_numpy()
+    )
+    position = np.empty_like(order)
+    position[order] = np.arange(order.size)
+    rows = np.repeat(position, np.add.reduceat(mask, np.cumsum(counts) - counts, dtype=np.int64))
+    scope_count = int(scope[-1]) + 1 if scope.size else 0
+    shares = _normalised_rows(
+        (values, rows, scope[rows] * industries.len() + cols),
+        (units.len(), scope_count * industries.len()),
+        binary=weight is None,
+    )
+    pair_i, pair_j, similarity, krugman = _pairs(shares, min_similarity)
+    ordered = units.gather(order)
+    pairs = pl.DataFrame(
+        {
+            "park_a": ordered.gather(pair_i),
+            "park_b": ordered.gather(pair_j),
+            "similarity": similarity,
+            "krugman": krugman,
+        },
+        schema=_PAIR_SCHEMA,
+    )
+    if not groups:
+        return pairs
+    return scopes.select(groups)[pair_i].hstack(pairs)
 
 
 def pairwise_similarity(
@@ -311,11 +458,8 @@ def pairwise_similarity(
     ``krugman`` K (0–2), for pairs sharing at least one industry with S ≥ ``min_similarity``;
     absent pairs have S = 0, K = 2. Method: REFERENCE §7.3 (UNIDO), §7.2 (Krugman).
     """
-    if within:
-        _require_columns(structure, ["park_code", INDUSTRY, measure, *within], "园区产业结构数据")
-    return _pairwise(
-        structure, within, lambda part: share_matrix(part, measure=measure), min_similarity
-    )
+    _require_columns(structure, ["park_code", INDUSTRY, measure, *within], "园区产业结构数据")
+    return _pairwise(structure, within, min_similarity, industry=INDUSTRY, weight=measure)
 
 
 def portfolio_similarity(
@@ -331,12 +475,8 @@ def portfolio_similarity(
     (equal weight per declared category), so S = |A∩B| / √(|A|·|B|): two parks declaring the
     same categories have S = 1. Output as :func:`pairwise_similarity`.
     """
-    return _pairwise(
-        declared,
-        within,
-        lambda part: portfolio_matrix(part, category_column=category_column),
-        min_similarity,
-    )
+    _require_columns(declared, ["park_code", category_column], "申报主导产业数据")
+    return _pairwise(declared, within, min_similarity, industry=category_column, weight=None)
 
 
 def pairs_above(
@@ -380,10 +520,8 @@ def similarity_clusters(pairs: pl.DataFrame, threshold: float) -> pl.DataFrame:
     }
     if edges.height == 0:
         return pl.DataFrame(schema=schema)
-    nodes = pl.concat([edges.get_column("park_a"), edges.get_column("park_b")]).unique().sort()
-    index = {code: i for i, code in enumerate(nodes.to_list())}
-    a = np.fromiter((index[c] for c in edges.get_column("park_a")), dtype=np.int64)
-    b = np.fromiter((index[c] for c in edges.get_column("park_b")), dtype=np.int64)
+    nodes, ends = _positions(pl.concat([edges.get_column("park_a"), edges.get_column("park_b")]))
+    a, b = ends[: edges.height], ends[edges.height :]
     graph = sp.coo_matrix((np.ones(len(a)), (a, b)), shape=(len(nodes), len(nodes)))
     _, labels = connected_components(graph, directed=False)
     members = pl.DataFrame({"park_code": nodes, "label": labels.astype(np.int64)})
@@ -422,6 +560,55 @@ def _most_similar(pairs: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _top_candidates(profile: pl.DataFrame, top_n: int) -> pl.Series | None:
+    """Mask of a superset of each park's ``top_n`` rows by ``share``, or None if not cheap.
+
+    Keeps the rows whose share is at least the park's ``top_n``-th largest (repeats counted;
+    a null share ranks last, NaN first), found by removing each park's largest share
+    ``top_n`` times. Needs the rows grouped by sorted, non-null ``park_code`` (as an aggregate
+    and its location quotients come); otherwise returns None.
+    """
+    codes = profile.get_column("park_code")
+    runs = codes.rle().struct.unnest()
+    if profile.height == 0 or codes.has_nulls() or not _strictly_increasing(runs["value"]):
+        return None
+    counts = runs.get_column("len").to_numpy().astype(np.int64)
+    starts = np.cumsum(counts) - counts
+    key = profile.select(
+        pl.col("share").cast(pl.Float64).fill_nan(np.inf).fill_null(-np.inf)
+    ).to_series()
+    remaining = key.to_numpy(writable=True)
+    threshold = np.full(counts.size, -np.inf)
+    taken = np.zeros(counts.size, dtype=np.int64)
+    for _ in range(top_n):
+        largest = np.maximum.reduceat(remaining, starts)
+        hit = remaining == np.repeat(largest, counts)
+        threshold = np.where(taken < top_n, largest, threshold)
+        taken += np.add.reduceat(hit.astype(np.int64), starts)
+        remaining[hit] = -np.inf
+    return key >= pl.Series(np.repeat(threshold, counts))
+
+
+def _top_max_lq(profile: pl.DataFrame, top_n: int) -> pl.DataFrame:
+    """``park_code`` and ``top_max_lq``, the highest LQ among its ``top_n`` largest industries."""
+    candidates = _top_candidates(profile, top_n)
+    if candidates is None:
+        return profile.group_by("park_code").agg(
+            pl.col("lq")
+            .sort_by(["share", INDUSTRY], descending=[True, False], nulls_last=True)
+            .head(top_n)
+            .max()
+            .alias("top_max_lq")
+        )
+    # Few candidates: one sort is cheaper than a sort within each group.
+    return (
+        profile.filter(candidates)
+        .sort(["park_code", "share", INDUSTRY], descending=[False, True, False], nulls_last=True)
+        .group_by("park_code", maintain_order=True)
+        .agg(pl.col("lq").head(top_n).max().alias("top_max_lq"))
+    )
+
+
 def low_level_homogeneity(
     pairs: pl.DataFrame,
     profile: pl.DataFrame,
@@ -455,14 +642,7 @@ def low_level_homogeneity(
     """
     _require_columns(pairs, ["province_code", "park_a", "park_b", "similarity"], "园区相似对")
     _require_columns(profile, ["park_code", INDUSTRY, "share", "lq"], "园区区位熵数据")
-    top_n = rules.low_level.top_n.value
-    top_lq = profile.group_by("park_code").agg(
-        pl.col("lq")
-        .sort_by(["share", INDUSTRY], descending=[True, False], nulls_last=True)
-        .head(top_n)
-        .max()
-        .alias("top_max_lq")
-    )
+    top_lq = _top_max_lq(profile, rules.low_level.top_n.value)
     result = top_lq.join(_most_similar(pairs), on="park_code", how="left").with_columns(
         pl.col("max_similarity").fill_null(0.0),
         (pl.col("max_similarity").fill_null(0.0) >= rules.high_similarity.value).alias(
@@ -506,7 +686,7 @@ class HomogeneityResult:
 
 
 def park_homogeneity(
-    firms: pl.DataFrame,
+    firms: FirmData,
     rules: SimilarityRules,
     *,
     class_map: pl.DataFrame | None = None,
@@ -523,9 +703,8 @@ def park_homogeneity(
     province's firms (in and out of parks); the 低水平同质化 flags.
     """
     measure = rules.measure
-    in_parks = firms.filter(pl.col("park_code").is_not_null())
     structure = aggregate(
-        in_parks,
+        in_parks(firms),
         ("park_code", "province_code", "city_code"),
         rules.level,
         measure,
@@ -535,9 +714,52 @@ def park_homogeneity(
         structure, rules.considerable_similarity.value, scope=rules.scope, measure=measure
     )
     province = aggregate(firms, ("province_code",), rules.level, measure, class_map=class_map)
-    profile = location_quotient(structure.drop("city_code"), province, measure=measure)
+    profile = _top_profile(structure, province, measure, rules.low_level.top_n.value)
     return HomogeneityResult(
         pairs=pairs,
         clusters=similarity_clusters(pairs, rules.cluster_similarity.value),
         flags=low_level_homogeneity(pairs, profile, rules, per_mu=per_mu),
+    )
+
+
+def _top_profile(
+    structure: pl.DataFrame, province: pl.DataFrame, measure: str, top_n: int
+) -> pl.DataFrame:
+    """The rows of :func:`location_quotient` (parks against their province) that the
+    低水平同质化 flag reads: each park's ``top_n`` largest industries (a superset of them).
+
+    Shares use every row of the park; the 区位熵 is then computed for the kept rows only
+    (s_ri / S_i, the same numbers as :func:`location_quotient`).
+    """
+    total = pl.col(measure).sum().over("park_code")
+    shares = structure.select(
+        "park_code",
+        "province_code",
+        INDUSTRY,
+        measure,
+        pl.when(total > 0).then(pl.col(measure) / total).alias("share"),
+    )
+    candidates = _top_candidates(shares, top_n)
+    if candidates is None:
+        return location_quotient(structure.drop("city_code"), province, measure=measure)
+    reference_total = pl.col(measure).sum().over("province_code")
+    reference = (
+        province.group_by("province_code", INDUSTRY)
+        .agg(pl.col(measure).sum())
+        .select(
+            "province_code",
+            INDUSTRY,
+            pl.when(reference_total > 0)
+            .then(pl.col(measure) / reference_total)
+            .alias("reference_share"),
+        )
+    )
+    return (
+        shares.filter(candidates)
+        .join(reference, on=["province_code", INDUSTRY], how="left", maintain_order="left")
+        .with_columns(
+            pl.when(pl.col("reference_share") > 0)
+            .then(pl.col("share") / pl.col("reference_share"))
+            .alias("lq")
+        )
     )

@@ -28,23 +28,34 @@ Share-based indicators need non-negative aggregated measures and raise
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, TypeAlias
 
 import polars as pl
 
 from parkhq.errors import InvalidInput
 
+if TYPE_CHECKING:
+    from parkhq.analysis.cube import IndustryCube
+
+FirmData: TypeAlias = "pl.DataFrame | IndustryCube"
+"""Firm-level input of the analyses: the firm frame, or an :class:`IndustryCube` summed from it."""
+
 __all__ = [
     "INDUSTRY",
     "LEVELS",
     "MEASURES",
+    "FirmData",
     "Level",
     "aggregate",
+    "check_class_codes",
     "concentration",
     "expand_category_map",
     "growth",
+    "in_parks",
     "industry_level_map",
     "location_quotient",
+    "require_columns",
+    "require_numeric",
     "shares",
     "specialisation",
 ]
@@ -65,7 +76,7 @@ _MAP_CODE_PATTERN = r"^\d{2,4}$"
 _PREFIX_LENGTHS = {"division": 2, "group": 3}
 
 
-def _require_columns(frame: pl.DataFrame, columns: Sequence[str], what: str) -> None:
+def require_columns(frame: pl.DataFrame, columns: Sequence[str], what: str) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise InvalidInput(
@@ -81,13 +92,20 @@ def _measure_list(measure: str | Sequence[str]) -> list[str]:
     return measures
 
 
-def _require_numeric(frame: pl.DataFrame, measures: Sequence[str], what: str) -> None:
+def require_numeric(frame: pl.DataFrame, measures: Sequence[str], what: str) -> None:
     for name in measures:
         if not frame.schema[name].is_numeric():
             raise InvalidInput(
                 f"{what}的列 {name} 应为数值，实际类型为 {frame.schema[name]}",
                 detail={"field": name, "dtype": str(frame.schema[name])},
             )
+
+
+def check_class_codes(frame: pl.DataFrame) -> None:
+    """Raise :class:`~parkhq.errors.InvalidInput` unless ``industry_code`` holds 4-digit classes."""
+    _check_codes(
+        frame, "industry_code", _CLASS_PATTERN, "4 位行业小类代码（如 '3011'）", "企业数据"
+    )
 
 
 def _require_non_negative(frame: pl.DataFrame, measure: str, what: str) -> None:
@@ -125,7 +143,7 @@ def expand_category_map(category_map: pl.DataFrame, class_codes: pl.Series) -> p
     Output: unique rows (``category``, ``class_code``), one per class that each category covers.
     A class may belong to several categories (then it counts in each).
     """
-    _require_columns(category_map, ("category", "class_code"), "产业类别对照表")
+    require_columns(category_map, ("category", "class_code"), "产业类别对照表")
     _check_codes(category_map, "class_code", _MAP_CODE_PATTERN, "2–4 位行业代码", "产业类别对照表")
     classes = pl.DataFrame({"class_code": class_codes.cast(pl.String)}).unique()
     mapping = category_map.select("category", "class_code").unique()
@@ -170,7 +188,7 @@ def industry_level_map(
             detail={"field": "class_map", "level": level},
         )
     if level == "section":
-        _require_columns(class_map, ("class_code", "section"), "门类对照表")
+        require_columns(class_map, ("class_code", "section"), "门类对照表")
         mapped = classes.join(
             class_map.select("class_code", pl.col("section").alias(INDUSTRY)).unique(),
             on="class_code",
@@ -194,7 +212,7 @@ def industry_level_map(
 
 
 def aggregate(
-    df: pl.DataFrame,
+    df: FirmData,
     by: Sequence[str] = ("park_code",),
     level: Level = "division",
     measure: str | Sequence[str] = "output_value",
@@ -211,12 +229,17 @@ def aggregate(
     :func:`industry_level_map`. At the ``category`` level a firm whose class maps to several
     categories counts in each, so category totals of a unit can add up to more than its total.
 
+    ``df`` may also be an :class:`~parkhq.analysis.cube.IndustryCube` summed from the firms
+    (``by`` then among its unit columns): the result is the same, without a pass over firms.
+
     Output: ``by`` columns, ``industry`` (code at ``level`` or category name), the summed
     ``measure`` columns and ``firm_count``, sorted by unit and industry.
     """
     measures = _measure_list(measure)
-    _require_columns(df, [*by, "industry_code", *measures], "企业数据")
-    _require_numeric(df, measures, "企业数据")
+    if not isinstance(df, pl.DataFrame):
+        return df.aggregate(by, level, measures, class_map=class_map)
+    require_columns(df, [*by, "industry_code", *measures], "企业数据")
+    require_numeric(df, measures, "企业数据")
     _check_codes(df, "industry_code", _CLASS_PATTERN, "4 位行业小类代码（如 '3011'）", "企业数据")
     sums = [pl.col(m).sum() for m in measures]
     keys = [*by, INDUSTRY]
@@ -239,6 +262,13 @@ def aggregate(
     )
 
 
+def in_parks(firms: FirmData) -> FirmData:
+    """The firms in parks: rows (or cube units) whose ``park_code`` is not null."""
+    if isinstance(firms, pl.DataFrame):
+        return firms.filter(pl.col("park_code").is_not_null())
+    return firms.in_parks()
+
+
 def shares(
     agg: pl.DataFrame,
     by: Sequence[str] = ("park_code",),
@@ -255,7 +285,7 @@ def shares(
     measures = (
         [m for m in MEASURES if m in agg.columns] if measure is None else _measure_list(measure)
     )
-    _require_columns(agg, [*by, *measures], "汇总数据")
+    require_columns(agg, [*by, *measures], "汇总数据")
     for name in measures:
         _require_non_negative(agg, name, "汇总数据")
     exprs = []
@@ -285,8 +315,8 @@ def _unit_and_reference_shares(
 ) -> pl.DataFrame:
     """Unit rows with ``share`` (s_ri) and ``reference_share`` (S_i of the unit's region)."""
     region = [c for c in reference_by if c not in unit_by]
-    _require_columns(unit_frame, [*unit_by, *region, INDUSTRY, measure], "园区汇总数据")
-    _require_columns(reference_frame, [*reference_by, INDUSTRY, measure], "参照区域汇总数据")
+    require_columns(unit_frame, [*unit_by, *region, INDUSTRY, measure], "园区汇总数据")
+    require_columns(reference_frame, [*reference_by, INDUSTRY, measure], "参照区域汇总数据")
     _require_non_negative(unit_frame, measure, "园区汇总数据")
     _require_non_negative(reference_frame, measure, "参照区域汇总数据")
     if region and unit_by:
@@ -310,7 +340,7 @@ def _unit_and_reference_shares(
     return (
         unit_frame.select(keep)
         .with_columns(pl.when(unit_total > 0).then(pl.col(measure) / unit_total).alias("share"))
-        .join(reference, on=[*reference_by, INDUSTRY], how="left")
+        .join(reference, on=[*reference_by, INDUSTRY], how="left", maintain_order="left")
     )
 
 
@@ -336,8 +366,8 @@ def location_quotient(
     frame). Passing the unit frame itself as reference compares against the sum of all units.
 
     Output: ``unit_by``, ``reference_by``, ``industry``, ``measure``, ``share`` (s_ri),
-    ``reference_share`` (S_i) and ``lq``. ``lq`` is null when the unit's total is 0 or the
-    industry is absent from the reference.
+    ``reference_share`` (S_i) and ``lq``, one row per row of ``unit_frame`` in its order.
+    ``lq`` is null when the unit's total is 0 or the industry is absent from the reference.
     """
     joined = _unit_and_reference_shares(unit_frame, reference_frame, measure, unit_by, reference_by)
     return joined.with_columns(
@@ -373,7 +403,7 @@ def concentration(
     """
     if k < 1:
         raise InvalidInput(f"k 应为正整数，实际为 {k}", detail={"field": "k", "value": k})
-    _require_columns(agg, [*by, INDUSTRY, measure], "汇总数据")
+    require_columns(agg, [*by, INDUSTRY, measure], "汇总数据")
     _require_non_negative(agg, measure, "汇总数据")
     keys = list(by)
     total = _total(measure, keys)
@@ -465,7 +495,7 @@ def growth(
     and ``<measure>_yoy`` = x_t / x_(t−1) − 1 (0.12 = +12 %). Both are null when the earlier
     period is missing; the growth is also null when the earlier value is not positive.
     """
-    _require_columns(agg, [*by, period_column, INDUSTRY, measure], "汇总数据")
+    require_columns(agg, [*by, period_column, INDUSTRY, measure], "汇总数据")
     dtype = agg.schema[period_column]
     if not dtype.is_integer():
         _check_codes(

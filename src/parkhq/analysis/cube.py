@@ -1,0 +1,456 @@
+"""Firm measures summed once per unit × GB/T 4754 class: the shared input of the 特色化 analyses.
+
+Every 特色化 analysis (structure, leading industries, homogeneity, complexity) is a sum over
+firms followed by work on park × industry totals. Summing a million firm rows again for each
+analysis and each aggregation level costs more than the analyses themselves, so the service sums
+them once into an :class:`IndustryCube` and hands the cube to every analysis in place of the
+firm frame: :func:`parkhq.analysis.structure.aggregate` and the functions built on it accept
+either and return the same frames.
+
+A *unit* is a park (``park_code``) with its attributes (by default ``province_code`` and
+``city_code``, which must be the same for all firms of a park); firms outside any park (null
+``park_code``) form one unit per distinct combination of the attributes. The cube holds, for each
+unit and each 4-digit class present, the sum of every measure (null measures add nothing) and
+the number of firms, as dense ``numpy`` arrays (3,000 parks × 1,382 classes = 33 MB per measure).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeAlias, cast
+
+import numpy as np
+import polars as pl
+import scipy.sparse as sp
+from numpy.typing import NDArray
+
+from parkhq.analysis.structure import (
+    INDUSTRY,
+    MEASURES,
+    Level,
+    check_class_codes,
+    industry_level_map,
+    require_columns,
+    require_numeric,
+)
+from parkhq.errors import InvalidInput
+
+__all__ = ["UNIT", "ClassMatrix", "IndustryCube", "class_matrix"]
+
+UNIT = "park_code"
+"""The unit column of a cube: a park code, null for firms outside any park."""
+
+_ATTRIBUTES = ("province_code", "city_code")
+
+
+_ALL_CLASSES = pl.Enum([f"{code:04d}" for code in range(10_000)])
+"""Every 4-digit string: casting to it checks the class format and indexes in one pass."""
+
+
+def _row_columns(firms: pl.DataFrame, measures: list[str], attributes: list[str]) -> pl.DataFrame:
+    """Per firm row, in one (parallel) pass: class and park codes, attribute hashes, measures."""
+    return firms.select(
+        pl.col("industry_code").cast(_ALL_CLASSES, strict=False).to_physical().alias("_class"),
+        pl.col(UNIT).cast(pl.String).cast(pl.Categorical).to_physical().alias("_park"),
+        *(pl.col(a).hash(seed=i).alias(f"_hash{i}") for i, a in enumerate(attributes)),
+        *(pl.col(m).cast(pl.Float64).fill_null(0.0) for m in measures),
+    )
+
+
+def _class_index(firms: pl.DataFrame, physical: pl.Series) -> tuple[pl.Series, NDArray[np.int64]]:
+    """The classes present (sorted) and each firm row's position among them.
+
+    ``physical`` is the row's position among all 4-digit strings (null: not a 4-digit code).
+    Raises :class:`~parkhq.errors.InvalidInput` (with examples) for a null or malformed code.
+    """
+    if physical.null_count():
+        check_class_codes(firms.select("industry_code"))
+    index = physical.cast(pl.Int64).to_numpy()
+    number, present = _renumber(index)
+    classes = pl.Series("industry_code", [f"{code:04d}" for code in present], dtype=pl.String)
+    return classes, number
+
+
+def _renumber(codes: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Codes (≥ 0) renumbered 0…n−1 in their order, and the distinct codes (ascending)."""
+    if codes.size and int(codes.max()) < 50_000_000:
+        present = np.flatnonzero(np.bincount(codes))
+        lookup = np.zeros(int(present[-1]) + 1, dtype=np.int64)
+        lookup[present] = np.arange(present.size)
+        return lookup[codes], present
+    present, number = np.unique(codes, return_inverse=True)
+    return number.astype(np.int64), present
+
+
+def _park_index(firms: pl.DataFrame, physical: pl.Series) -> tuple[pl.Series, NDArray[np.int64]]:
+    """The park codes present (sorted) and each firm row's position among them (−1: none).
+
+    ``physical`` holds the rows' categorical codes of ``park_code`` (null outside parks).
+    """
+    codes = physical.cast(pl.Int64).fill_null(-1).to_numpy()
+    inside = codes >= 0
+    everyone = bool(inside.all())
+    number, _ = _renumber(codes if everyone else codes[inside])
+    first = _first_rows(number, int(number.max(initial=-1)) + 1)
+    rows = first if everyone else np.flatnonzero(inside)[first]
+    names = firms.get_column(UNIT).cast(pl.String).gather(rows)
+    order = names.arg_sort().to_numpy()
+    rank = np.empty(order.size, dtype=np.int64)
+    rank[order] = np.arange(order.size)
+    if everyone:
+        return names.gather(order), rank[number]
+    index = np.full(codes.size, -1, dtype=np.int64)
+    index[inside] = rank[number]
+    return names.gather(order), index
+
+
+def _combined_hash(columns: pl.DataFrame, count: int) -> NDArray[np.uint64]:
+    """One 64-bit hash per row from the ``_hash<i>`` columns (zeros when there are none)."""
+    combined = np.zeros(columns.height, dtype=np.uint64)
+    for i in range(count):
+        combined = (
+            combined * np.uint64(0x9E3779B97F4A7C15) + columns.get_column(f"_hash{i}").to_numpy()
+        )
+    return combined
+
+
+def _first_rows(index: NDArray[np.int64], size: int) -> NDArray[np.int64]:
+    """For each value 0…size−1 of ``index`` (all present), the first row holding it."""
+    first = np.empty(size, dtype=np.int64)
+    rows = np.arange(index.size, dtype=np.int64)
+    first[index[::-1]] = rows[::-1]
+    return first
+
+
+@dataclass(frozen=True)
+class IndustryCube:
+    """Measures of firms summed per unit × class (see the module docstring).
+
+    * ``units`` — one row per unit: ``park_code`` and the attribute columns; row ``u`` is row
+      ``u`` of every array;
+    * ``classes`` — the 4-digit GB/T 4754 classes present, sorted; column ``c`` of every array;
+    * ``totals`` — measure → float64 array (units × classes) of summed values;
+    * ``firm_counts`` — int64 array (units × classes) of firms;
+    * ``dtypes`` — measure → the Polars dtype a sum of the measure has in the firm frame.
+    """
+
+    units: pl.DataFrame
+    classes: pl.Series
+    totals: Mapping[str, NDArray[np.float64]]
+    firm_counts: NDArray[np.int64]
+    dtypes: Mapping[str, pl.DataType]
+    _memo: dict[tuple[Any, ...], tuple[Any, Any]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
+    @classmethod
+    def from_firms(
+        cls,
+        firms: pl.DataFrame,
+        measures: Sequence[str] | None = None,
+        *,
+        attributes: Sequence[str] = _ATTRIBUTES,
+    ) -> IndustryCube:
+        """Sum the firm frame once.
+
+        Input: ``park_code`` (null outside parks), the ``attributes`` columns, ``industry_code``
+        (4-digit class) and the numeric ``measures`` (default: every column of
+        :data:`~parkhq.analysis.structure.MEASURES` present). Raises
+        :class:`~parkhq.errors.InvalidInput` for a missing column, a non-numeric measure, an
+        invalid class code, or a park whose firms disagree on an attribute.
+        """
+        chosen = [m for m in MEASURES if m in firms.columns] if measures is None else [*measures]
+        attrs = list(attributes)
+        require_columns(firms, [UNIT, *attrs, "industry_code", *chosen], "企业数据")
+        require_numeric(firms, chosen, "企业数据")
+        if firms.schema["industry_code"] != pl.String:
+            check_class_codes(firms.select("industry_code"))
+        columns = _row_columns(firms, chosen, attrs)
+        classes, class_index = _class_index(firms, columns.get_column("_class"))
+        parks = _park_index(firms, columns.get_column("_park"))
+        hashes = _combined_hash(columns, len(attrs))
+        units, unit_index = _units(firms, parks, attrs, hashes)
+        cells = unit_index * classes.len() + class_index
+        size = units.height * classes.len()
+        shape = (units.height, classes.len())
+        totals = {
+            name: np.asarray(
+                np.bincount(cells, weights=columns.get_column(name).to_numpy(), minlength=size),
+                dtype=np.float64,
+            ).reshape(shape)
+            for name in chosen
+        }
+        counts = np.bincount(cells, minlength=size).astype(np.int64).reshape(shape)
+        dtypes = firms.head(0).select(pl.col(chosen).sum()).schema
+        return cls(units, classes, totals, counts, dict(dtypes))
+
+    def in_parks(self) -> IndustryCube:
+        """The cube without the units of firms outside parks (``self`` when there are none)."""
+        if self.units.get_column(UNIT).null_count() == 0:
+            return self
+        return self.filter(pl.col(UNIT).is_not_null())
+
+    @property
+    def columns(self) -> list[str]:
+        """The firm-frame columns the cube answers for (units, ``industry_code``, measures)."""
+        return [*self.units.columns, "industry_code", *self.totals]
+
+    @property
+    def height(self) -> int:
+        """Number of firms summed into the cube."""
+        return int(self.firm_counts.sum())
+
+    def filter(self, *predicates: pl.Expr) -> IndustryCube:
+        """The cube of the units matching ``predicates`` (expressions on the unit columns)."""
+        keep = self.units.select(pl.all_horizontal(predicates).fill_null(False)).to_series()
+        rows = np.flatnonzero(keep.to_numpy())
+        return IndustryCube(
+            units=self.units.filter(keep),
+            classes=self.classes,
+            totals={name: values[rows] for name, values in self.totals.items()},
+            firm_counts=self.firm_counts[rows],
+            dtypes=self.dtypes,
+        )
+
+    def aggregate(
+        self,
+        by: Sequence[str],
+        level: Level,
+        measure: str | Sequence[str],
+        *,
+        class_map: pl.DataFrame | None = None,
+    ) -> pl.DataFrame:
+        """The frame :func:`parkhq.analysis.structure.aggregate` returns for the same firms.
+
+        Results are kept: the analyses of one cube ask for the same aggregates several times.
+        """
+        measures = [measure] if isinstance(measure, str) else list(measure)
+        return cast(
+            "pl.DataFrame",
+            self._remember(
+                ("aggregate", tuple(by), level, tuple(measures)),
+                class_map,
+                lambda: self._aggregate(by, level, measures, class_map),
+            ),
+        )
+
+    def _aggregate(
+        self,
+        by: Sequence[str],
+        level: Level,
+        measures: list[str],
+        class_map: pl.DataFrame | None,
+    ) -> pl.DataFrame:
+        require_columns(self.units, list(by), "企业数据")
+        missing = [m for m in measures if m not in self.totals]
+        if missing:
+            raise InvalidInput(
+                f"企业数据缺少列：{'、'.join(missing)}；现有列：{'、'.join(self.columns)}",
+                detail={"missing": missing, "columns": self.columns},
+            )
+        groups, grouping = self._grouping(by)
+        industries, mapping = self._level(level, class_map)
+        counts = _combine(grouping, self.firm_counts, mapping)
+        group_rows, industry_cols = np.nonzero(counts)
+        columns = [
+            *(groups.get_column(key).gather(group_rows) for key in by),
+            industries.gather(industry_cols).alias(INDUSTRY),
+            *(
+                pl.Series(
+                    m, _combine(grouping, self.totals[m], mapping)[group_rows, industry_cols]
+                ).cast(self.dtypes[m])
+                for m in measures
+            ),
+            pl.Series("firm_count", counts[group_rows, industry_cols]).cast(pl.UInt32),
+        ]
+        return pl.DataFrame(columns)
+
+    def unit_totals(self, by: Sequence[str], measure: str | Sequence[str]) -> pl.DataFrame:
+        """Sums over all industries per ``by`` group: ``by``, the measures and ``firm_count``."""
+        measures = [measure] if isinstance(measure, str) else list(measure)
+        groups, grouping = self._grouping(by)
+        return pl.DataFrame(
+            [
+                *(groups.get_column(key) for key in by),
+                *(
+                    pl.Series(m, _combine(grouping, self.totals[m].sum(axis=-1), None)).cast(
+                        self.dtypes[m]
+                    )
+                    for m in measures
+                ),
+                pl.Series(
+                    "firm_count", _combine(grouping, self.firm_counts.sum(axis=-1), None)
+                ).cast(pl.UInt32),
+            ]
+        )
+
+    def _remember(self, key: tuple[Any, ...], anchor: Any, build: Callable[[], Any]) -> Any:
+        """``build()`` once per ``key`` (``anchor`` must be the very object seen before)."""
+        kept = self._memo.get(key)
+        if kept is not None and kept[0] is anchor:
+            return kept[1]
+        value = build()
+        self._memo[key] = (anchor, value)
+        return value
+
+    def _grouping(self, by: Sequence[str]) -> tuple[pl.DataFrame, sp.csr_matrix | None]:
+        """Groups of units by ``by`` (sorted, nulls first) and the groups × units indicator
+        (``None`` when each unit is its own group, in order)."""
+        return cast(
+            "tuple[pl.DataFrame, sp.csr_matrix | None]",
+            self._remember(("grouping", tuple(by)), None, lambda: self._group_units(list(by))),
+        )
+
+    def _group_units(self, by: list[str]) -> tuple[pl.DataFrame, sp.csr_matrix | None]:
+        n = self.units.height
+        if not by:
+            return pl.DataFrame(), sp.csr_matrix(np.ones((1, n)))
+        if by[0] == UNIT and self.units.get_column(UNIT).null_count() == 0:
+            return self.units.select(by), None  # parks: unique, sorted, one unit each
+        keys = self.units.select(by).with_row_index("unit")
+        groups = keys.select(by).unique().sort(by, nulls_last=False).with_row_index("group")
+        joined = keys.join(groups, on=by, how="left", nulls_equal=True)
+        indicator = sp.csr_matrix(
+            (
+                np.ones(n),
+                (joined.get_column("group").to_numpy(), joined.get_column("unit").to_numpy()),
+            ),
+            shape=(groups.height, n),
+        )
+        return groups.drop("group"), indicator
+
+    def _level(self, level: Level, class_map: pl.DataFrame | None) -> tuple[pl.Series, _Mapping]:
+        """Industries at ``level`` (sorted) and how classes add up to them."""
+        return cast(
+            "tuple[pl.Series, _Mapping]",
+            self._remember(("level", level), class_map, lambda: self._map_level(level, class_map)),
+        )
+
+    def _map_level(
+        self, level: Level, class_map: pl.DataFrame | None
+    ) -> tuple[pl.Series, _Mapping]:
+        if level == "class":
+            return self.classes.alias(INDUSTRY), None
+        if level in ("division", "group"):
+            prefixes = self.classes.str.slice(0, 2 if level == "division" else 3)
+            starts = np.flatnonzero(prefixes.is_first_distinct().to_numpy())
+            return prefixes.gather(starts).alias(INDUSTRY), starts
+        present = self.classes.filter(pl.Series(self.firm_counts.any(axis=0)))
+        level_map = industry_level_map(present, level, class_map)
+        industries = level_map.get_column(INDUSTRY).unique().sort()
+        rows = self.classes.to_frame("class_code").with_row_index("c")
+        pairs = level_map.join(rows, on="class_code").with_columns(
+            pl.col(INDUSTRY).cast(pl.Enum(industries)).to_physical().alias("i")
+        )
+        indicator = sp.csc_matrix(
+            (
+                np.ones(pairs.height),
+                (pairs.get_column("i").to_numpy(), pairs.get_column("c").to_numpy()),
+            ),
+            shape=(industries.len(), self.classes.len()),
+        )
+        return industries.alias(INDUSTRY), indicator
+
+
+_Mapping: TypeAlias = "NDArray[np.intp] | sp.csc_matrix | None"
+"""Classes → industries: ``None`` (the classes themselves), the first column of each run of
+classes sharing a code prefix (sorted classes), or an industries × classes indicator."""
+
+
+def _combine(
+    grouping: sp.csr_matrix | None, values: NDArray[Any], mapping: _Mapping
+) -> NDArray[Any]:
+    """grouping · values · mapping, skipping an identity factor (``None``)."""
+    if grouping is not None:
+        values = np.asarray(grouping @ values)
+    if mapping is None:
+        return values
+    if isinstance(mapping, np.ndarray):
+        return np.add.reduceat(values, mapping, axis=-1)
+    return np.asarray((mapping @ values.T).T)
+
+
+def _units(
+    firms: pl.DataFrame,
+    parks: tuple[pl.Series, NDArray[np.int64]],
+    attributes: list[str],
+    hashes: NDArray[np.uint64],
+) -> tuple[pl.DataFrame, NDArray[np.int64]]:
+    """Units (parks, then firms outside parks by attributes) and each firm row's unit.
+
+    A park's attributes are those of its first firm; every other firm of the park must agree
+    (compared through a 64-bit hash of the attribute values).
+    """
+    codes, park_index = parks
+    inside = park_index >= 0
+    everyone = bool(inside.all())
+    units = pl.DataFrame({UNIT: codes})
+    if attributes:
+        positions = park_index if everyone else park_index[inside]
+        first = _first_rows(positions, codes.len())
+        rows = first if everyone else np.flatnonzero(inside)[first]
+        units = units.with_columns(firms.select(attributes).gather(rows))
+        mismatch = np.flatnonzero(
+            (hashes if everyone else hashes[inside]) != hashes[rows][positions]
+        )
+        if mismatch.size:
+            code = codes[int(positions[mismatch[0]])]
+            raise InvalidInput(
+                f"园区 {code} 的企业对应了多个{'/'.join(attributes)}，同一园区应属于同一区划",
+                detail={"park_code": code, "attributes": attributes},
+            )
+    if everyone:
+        return units, park_index
+    outside = np.flatnonzero(~inside)
+    if outside.size == 0:
+        return units, park_index
+    index = park_index.copy()
+    if not attributes:
+        index[outside] = codes.len()
+        return pl.concat([units, pl.DataFrame({UNIT: [None]}, schema=units.schema)]), index
+    regions = firms.select(attributes).gather(outside)
+    keys = regions.unique().sort(attributes, nulls_last=False).with_row_index("k")
+    extra = regions.join(keys, on=attributes, how="left", nulls_equal=True, maintain_order="left")
+    index[outside] = codes.len() + extra.get_column("k").cast(pl.Int64).to_numpy()
+    outside_units = keys.drop("k").with_columns(pl.lit(None, dtype=pl.String).alias(UNIT))
+    return pl.concat([units, outside_units.select(units.columns)], how="vertical_relaxed"), index
+
+
+@dataclass(frozen=True)
+class ClassMatrix:
+    """Parks × 4-digit classes totals of one measure, for analyses that work on matrices.
+
+    ``parks`` and ``classes`` are sorted and index the rows and columns of ``values`` (the
+    summed measure; null measures add nothing) and ``present`` (at least one firm).
+    """
+
+    parks: pl.Series
+    classes: pl.Series
+    values: NDArray[np.float64]
+    present: NDArray[np.bool_]
+
+
+def class_matrix(firms: pl.DataFrame | IndustryCube, measure: str) -> ClassMatrix:
+    """The :class:`ClassMatrix` of the firms in parks (read off a cube, or summed from rows).
+
+    Input: a firm frame (``park_code``, ``industry_code`` 4-digit, ``measure``) or a cube.
+    Firms outside parks are left out.
+    """
+    cube = (
+        firms
+        if isinstance(firms, IndustryCube)
+        else IndustryCube.from_firms(firms, [measure], attributes=())
+    )
+    parks = cube.in_parks()
+    if measure not in parks.totals:
+        raise InvalidInput(
+            f"企业数据缺少列：{measure}；现有列：{'、'.join(parks.columns)}",
+            detail={"missing": [measure], "columns": parks.columns},
+        )
+    return ClassMatrix(
+        parks=parks.units.get_column(UNIT),
+        classes=parks.classes,
+        values=parks.totals[measure],
+        present=parks.firm_counts > 0,
+    )

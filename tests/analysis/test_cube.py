@@ -1,0 +1,161 @@
+"""The industry cube (``parkhq.analysis.cube``): summed once, the aggregates of the firm rows."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from parkhq.analysis.cube import IndustryCube, class_matrix
+from parkhq.analysis.structure import aggregate, in_parks
+from parkhq.errors import InvalidInput
+from parkhq.reference.categories import category_catalogue
+from parkhq.reference.industries import industry_catalogue
+
+CLASSES = ["3011", "3021", "3611", "3612", "3911", "3971", "2710", "1713", "6531", "0111"]
+BY = [
+    (),
+    ("province_code",),
+    ("city_code",),
+    ("park_code",),
+    ("park_code", "province_code"),
+    ("park_code", "province_code", "city_code"),
+    ("province_code", "park_code"),
+]
+
+
+def firms_frame(seed: int) -> pl.DataFrame:
+    """Random firms: parks in two provinces, firms outside parks, null and integer measures."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    parks = {f"P{i:02d}": (f"{33 + i % 2}0000", f"{33 + i % 2}0{1 + i % 3}00") for i in range(9)}
+    for _ in range(int(rng.integers(1, 400))):
+        if rng.random() < 0.15:
+            park = None
+            province = str(rng.choice(["330000", "340000"]))
+            city = None if rng.random() < 0.3 else province[:2] + "0100"
+        else:
+            park = str(rng.choice(list(parks)))
+            province, city = parks[park]
+        output = float(rng.lognormal(5, 2)) if rng.random() > 0.2 else None
+        employees = int(rng.integers(1, 500)) if rng.random() > 0.2 else None
+        rows.append((park, province, city, str(rng.choice(CLASSES)), output, employees))
+    return pl.DataFrame(
+        rows,
+        schema={
+            "park_code": pl.String,
+            "province_code": pl.String,
+            "city_code": pl.String,
+            "industry_code": pl.String,
+            "output_value": pl.Float64,
+            "employees": pl.Int64,
+        },
+        orient="row",
+    )
+
+
+def class_map_for(level: str) -> pl.DataFrame | None:
+    if level == "category":
+        return category_catalogue().frame()
+    if level == "section":
+        return industry_catalogue().frame().select(pl.col("code").alias("class_code"), "section")
+    return None
+
+
+@pytest.mark.parametrize("level", ["section", "division", "group", "class", "category"])
+@pytest.mark.parametrize("seed", range(12))
+def test_cube_aggregates_equal_the_firm_row_aggregates(seed: int, level: str) -> None:
+    firms = firms_frame(seed)
+    cube = IndustryCube.from_firms(firms)
+    class_map = class_map_for(level)
+    for by in BY:
+        expected = aggregate(firms, by, level, ["output_value", "employees"], class_map=class_map)
+        actual = aggregate(cube, by, level, ["output_value", "employees"], class_map=class_map)
+        assert_frame_equal(actual, expected, check_exact=False, rel_tol=1e-12)
+    inside = aggregate(in_parks(cube), ("park_code",), level, "output_value", class_map=class_map)
+    assert_frame_equal(
+        inside,
+        aggregate(in_parks(firms), ("park_code",), level, "output_value", class_map=class_map),
+        check_exact=False,
+        rel_tol=1e-12,
+    )
+
+
+def test_a_cube_counts_every_firm_and_keeps_integer_measures() -> None:
+    firms = firms_frame(3)
+    cube = IndustryCube.from_firms(firms)
+    assert cube.height == firms.height
+    assert cube.dtypes["employees"] == pl.Int64
+    totals = cube.unit_totals(("province_code",), ["output_value", "employees"])
+    expected = (
+        firms.group_by("province_code")
+        .agg(pl.col("output_value").sum(), pl.col("employees").sum(), pl.len().alias("firm_count"))
+        .with_columns(pl.col("firm_count").cast(pl.UInt32))
+        .sort("province_code")
+    )
+    assert_frame_equal(totals, expected, check_exact=False, rel_tol=1e-12)
+
+
+def test_repeated_aggregates_are_computed_once() -> None:
+    cube = IndustryCube.from_firms(firms_frame(4))
+    first = aggregate(cube, ("park_code",), "division")
+    assert aggregate(cube, ("park_code",), "division") is first
+    assert aggregate(cube, ("park_code",), "group") is not first
+
+
+def test_filter_keeps_the_matching_units() -> None:
+    firms = firms_frame(5)
+    cube = IndustryCube.from_firms(firms).filter(pl.col("province_code") == "330000")
+    assert_frame_equal(
+        aggregate(cube, ("park_code",), "class"),
+        aggregate(firms.filter(pl.col("province_code") == "330000"), ("park_code",), "class"),
+        check_exact=False,
+        rel_tol=1e-12,
+    )
+
+
+def test_a_malformed_class_code_is_reported_with_examples() -> None:
+    firms = firms_frame(6).with_columns(
+        pl.when(pl.int_range(pl.len()) == 2)
+        .then(pl.lit("30A1"))
+        .otherwise(pl.col("industry_code"))
+        .alias("industry_code")
+    )
+    with pytest.raises(InvalidInput, match="30A1"):
+        IndustryCube.from_firms(firms)
+
+
+def test_a_park_spread_over_two_cities_is_refused() -> None:
+    firms = firms_frame(7).filter(pl.col("park_code").is_not_null())
+    park = firms.get_column("park_code")[0]
+    moved = firms.with_columns(
+        pl.when((pl.col("park_code") == park) & (pl.int_range(pl.len()) > 0))
+        .then(pl.lit("330900"))
+        .otherwise(pl.col("city_code"))
+        .alias("city_code")
+    )
+    if moved.filter(pl.col("park_code") == park).get_column("city_code").n_unique() < 2:
+        pytest.skip("the park has one firm")
+    with pytest.raises(InvalidInput, match=f"园区 {park}"):
+        IndustryCube.from_firms(moved)
+
+
+def test_a_missing_measure_is_a_located_error() -> None:
+    cube = IndustryCube.from_firms(firms_frame(8), ["output_value"])
+    with pytest.raises(InvalidInput, match="revenue"):
+        aggregate(cube, ("park_code",), "division", "revenue")
+    with pytest.raises(InvalidInput, match="缺少列"):
+        IndustryCube.from_firms(firms_frame(8).drop("city_code"))
+
+
+def test_the_class_matrix_is_the_same_from_rows_and_from_a_cube() -> None:
+    firms = firms_frame(9)
+    from_rows = class_matrix(firms, "output_value")
+    from_cube = class_matrix(IndustryCube.from_firms(firms), "output_value")
+    assert from_rows.parks.to_list() == from_cube.parks.to_list()
+    assert from_rows.classes.to_list() == from_cube.classes.to_list()
+    np.testing.assert_allclose(from_rows.values, from_cube.values, rtol=1e-12)
+    np.testing.assert_array_equal(from_rows.present, from_cube.present)
+    cells = aggregate(in_parks(firms), ("park_code",), "class")
+    assert int(from_rows.present.sum()) == cells.height
