@@ -89,6 +89,28 @@ def test_profile_of_a_two_industry_park_matches_the_hand_computation(db, world):
     assert [n.code for n in profile.treemap] == ["39", "17"]
 
 
+def test_a_firm_registered_in_another_prefecture_counts_in_its_park_region(db, world):
+    """A park lies in one region: its firms are analysed there, whatever city they report."""
+    inside = world.inside
+    other_city = "330200" if inside.city != "330200" else "330300"
+    eid = add_enterprise(
+        db,
+        uscc(other_city[:4] + "02", 78),
+        "甬江纺织有限公司",
+        inside.park_id,
+        inside.province,
+        other_city,
+        industry_code="1711",
+    )
+    with db.transaction() as s:
+        s.add(PeriodReport(enterprise_id=eid, period="2026-09", output_value=800.0, tax=20.0))
+    profile = industries.park_profile(db, ADMIN, inside.park_code)
+    assert {r.industry for r in profile.structure} == {"39", "17"}
+    assert profile.output_value == pytest.approx(2000.5)
+    overview = industries.province_overview(db, ADMIN, province=inside.province)
+    assert inside.park_code in {row.code for row in overview.compliance}
+
+
 def test_a_park_outside_the_scope_is_not_found_and_enterprises_may_not_analyse(db, world):
     province_user = principal("province", world.inside.province)
     with pytest.raises(NotFound):

@@ -39,21 +39,21 @@ Method and sources
 
 Every convention follows the Growth Lab's PyPI package ``ecomplexity`` 0.5.3 (RCA presence
 test, symmetric discrete proximity, no ``knn``) and the tests check every shared number against
-it on real data. Deliberate differences, the eigenvector method and the threading are described
-in ``docs/analysis/complexity.md``.
+it on real data. Deliberate differences and the eigenvector method are described in
+``docs/analysis/complexity.md``. Everything runs in the calling thread; the arrays are dense
+locations × activities matrices, and the work avoids fresh large temporaries (on a small VM,
+touching new memory costs about as much as the arithmetic).
 """
 
 from __future__ import annotations
 
 import logging
 import math
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final
 
 import numpy as np
 import polars as pl
-import scipy.linalg
 import scipy.sparse.linalg
 from numpy.typing import NDArray
 
@@ -100,6 +100,20 @@ class ComplexityConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class CellGrid:
+    """How :func:`complexity` laid out ``cells``: the full rectangle, row-major (location first).
+
+    ``locations`` and ``activities`` are the sorted codes of its rows and columns, so the column
+    arrays of ``cells`` reshape to ``(locations.len(), activities.len())`` matrices. Valid only
+    for the very frame ``cells`` it was built with (see :func:`cell_grid`).
+    """
+
+    cells: pl.DataFrame
+    locations: pl.Series
+    activities: pl.Series
+
+
+@dataclass(frozen=True, slots=True)
 class ComplexityResult:
     """The four frames of :func:`complexity`.
 
@@ -118,6 +132,45 @@ class ComplexityResult:
     activities: pl.DataFrame
     cells: pl.DataFrame
     proximity: pl.DataFrame
+    _grid: CellGrid | None = field(default=None, repr=False, compare=False)
+
+
+def cell_grid(result: ComplexityResult) -> CellGrid | None:
+    """The layout of ``result.cells`` when it is the rectangle :func:`complexity` built.
+
+    ``None`` for a result assembled by hand or whose ``cells`` frame was replaced: callers then
+    have to locate each row by its codes.
+    """
+    grid = result._grid
+    if grid is None or grid.cells is not result.cells:
+        return None
+    return grid
+
+
+@dataclass(frozen=True, slots=True)
+class _Pairs:
+    """A long location × activity table as sorted distinct codes and each row's positions.
+
+    With ``active`` (see :func:`_pairs`), ``locations`` / ``activities`` hold only the codes
+    with a positive value, the others are listed in ``idle_*`` and their rows (all 0 once the
+    values are checked) point at position 0.
+    """
+
+    locations: pl.Series
+    activities: pl.Series
+    rows: NDArray[np.int64]
+    cols: NDArray[np.int64]
+    values: pl.Series
+    column: str
+    role: str
+    idle_locations: pl.Series
+    idle_activities: pl.Series
+
+    def checked_values(self) -> _FloatArray:
+        """The values as an array, after :func:`_check_values`."""
+        _check_values(self.values, self.column, self.role)
+        result: _FloatArray = self.values.to_numpy()
+        return result
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +211,8 @@ def _rows_text(rows: list[int]) -> str:
 
 
 def _check_codes(codes: pl.Series, column: str, role: str) -> None:
+    if codes.null_count() == 0:
+        return
     missing = codes.is_null()
     if missing.any():
         rows = _row_numbers(missing)
@@ -170,8 +225,11 @@ def _check_codes(codes: pl.Series, column: str, role: str) -> None:
 
 def _check_values(values: pl.Series, column: str, what: str) -> None:
     """Values must be finite and non-negative; name the first offending rows."""
-    if ((values >= 0) & values.is_finite()).fill_null(False).all():
-        return
+    if values.null_count() == 0:
+        array = values.to_numpy()
+        # NaN fails both comparisons.
+        if bool(np.all(array >= 0)) and bool(np.all(array < np.inf)):
+            return
     checks = (
         (values.is_null(), "为空", "请填写数值（没有则填 0）"),
         (values.is_nan(), "不是数（NaN）", "应为有限数值"),
@@ -206,10 +264,48 @@ def _codes_index(codes: pl.Series) -> tuple[pl.Series, NDArray[np.int64]]:
     return distinct, positions.astype(np.int64)
 
 
+def _codes_indices(
+    df: pl.DataFrame, columns: tuple[str, ...], active: pl.Expr | None
+) -> list[tuple[pl.Series, pl.Series, NDArray[np.int64]]]:
+    """Per (non-null) column read as strings: the sorted distinct codes of the rows where
+    ``active`` holds (all rows when ``None``), the other codes (sorted), and each row's
+    position among the former (0 for the others). Polars evaluates the columns of each
+    ``select`` in parallel.
+    """
+    as_text = [pl.col(column).cast(pl.String) for column in columns]
+    kept = as_text if active is None else [codes.filter(active) for codes in as_text]
+    found = df.select(
+        codes.unique().sort().implode().alias(str(i)) for i, codes in enumerate(kept)
+    ).row(0)
+    distinct = [pl.Series(codes, dtype=pl.String) for codes in found]
+    positions = df.select(
+        codes.cast(pl.Enum(known), strict=False).to_physical().cast(pl.Int64).alias(str(i))
+        for i, (codes, known) in enumerate(zip(as_text, distinct, strict=True))
+    )
+    result = []
+    for column, known, position in zip(columns, distinct, positions.iter_columns(), strict=True):
+        idle = known.clear()
+        if position.null_count():
+            codes = df.get_column(column).cast(pl.String)
+            idle = codes.filter(position.is_null()).unique().sort()
+            position = position.fill_null(0)
+        result.append((known, idle, position.to_numpy()))
+    return result
+
+
 def _pairs(
-    df: pl.DataFrame, location: str, activity: str, value: str, value_role: str
-) -> tuple[pl.Series, pl.Series, NDArray[np.int64], NDArray[np.int64], _FloatArray]:
-    """Validated codes (as strings) and values of a long location × activity table."""
+    df: pl.DataFrame,
+    location: str,
+    activity: str,
+    value: str,
+    value_role: str,
+    *,
+    active: bool = True,
+) -> _Pairs:
+    """Codes (as strings) and positions of a long location × activity table; values unchecked.
+
+    ``active``: index only the codes with a value > 0 (see :class:`_Pairs`).
+    """
     _require_columns(df, [(location, "地区"), (activity, "产业"), (value, value_role)])
     if df.height == 0:
         raise InvalidInput("输入表没有数据行", detail={"rows": 0})
@@ -218,52 +314,55 @@ def _pairs(
     _check_codes(locations, location, "地区")
     _check_codes(activities, activity, "产业")
     values = _numeric_column(df, value, value_role)
-    _check_values(values, value, value_role)
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        by_location = pool.submit(_codes_index, locations)
-        activity_codes, col_index = _codes_index(activities)
-        location_codes, row_index = by_location.result()
-    return location_codes, activity_codes, row_index, col_index, values.to_numpy()
-
-
-def _matrix(df: pl.DataFrame, location: str, activity: str, value: str) -> _Matrix:
-    """Dense matrix (duplicates summed) over locations and activities with a non-zero total."""
-    location_codes, activity_codes, rows, cols, values = _pairs(
-        df, location, activity, value, "数值"
+    (location_codes, idle_locations, row_index), (activity_codes, idle_activities, col_index) = (
+        _codes_indices(df, (location, activity), pl.col(value) > 0 if active else None)
     )
-    n_loc, n_act = location_codes.len(), activity_codes.len()
-    summed = np.bincount(rows * n_act + cols, weights=values, minlength=n_loc * n_act)
-    full: _FloatArray = summed.astype(np.float64, copy=False).reshape(n_loc, n_act)
-    loc_active = full.sum(axis=1) > 0
-    act_active = full.sum(axis=0) > 0
-    if int(loc_active.sum()) < 2 or int(act_active.sum()) < 2:
+    return _Pairs(
+        location_codes,
+        activity_codes,
+        row_index,
+        col_index,
+        values,
+        value,
+        value_role,
+        idle_locations,
+        idle_activities,
+    )
+
+
+def _matrix(pairs: _Pairs) -> _Matrix:
+    """Dense matrix (duplicates summed) over locations and activities with a non-zero total."""
+    values = pairs.checked_values()
+    # Values are non-negative: a total is positive exactly when one of its values is.
+    n_loc, n_act = pairs.locations.len(), pairs.activities.len()
+    if n_loc < 2 or n_act < 2:
         raise InvalidInput(
             "至少需要 2 个合计值大于 0 的地区和 2 个合计值大于 0 的产业，"
-            f"实际为 {int(loc_active.sum())} 个地区、{int(act_active.sum())} 个产业",
-            detail={"locations": int(loc_active.sum()), "activities": int(act_active.sum())},
+            f"实际为 {n_loc} 个地区、{n_act} 个产业",
+            detail={"locations": n_loc, "activities": n_act},
         )
-    if loc_active.all() and act_active.all():
-        return _Matrix(
-            location_codes, activity_codes, full, location_codes.clear(), activity_codes.clear()
+    if pairs.idle_locations.len() or pairs.idle_activities.len():
+        _LOGGER.info(
+            "合计值为 0 的 %d 个地区、%d 个产业不参与计算",
+            pairs.idle_locations.len(),
+            pairs.idle_activities.len(),
         )
-    idle_loc = location_codes.filter(pl.Series(~loc_active))
-    idle_act = activity_codes.filter(pl.Series(~act_active))
-    _LOGGER.info("合计值为 0 的 %d 个地区、%d 个产业不参与计算", idle_loc.len(), idle_act.len())
+    # Rows of idle codes point at cell 0 and add exact zeros there.
+    cells = pairs.rows * n_act
+    cells += pairs.cols
+    summed = np.bincount(cells, weights=values, minlength=n_loc * n_act)
+    full: _FloatArray = summed.astype(np.float64, copy=False).reshape(n_loc, n_act)
     return _Matrix(
-        locations=location_codes.filter(pl.Series(loc_active)),
-        activities=activity_codes.filter(pl.Series(act_active)),
-        values=np.ascontiguousarray(full[np.ix_(loc_active, act_active)]),
-        idle_locations=idle_loc,
-        idle_activities=idle_act,
+        pairs.locations, pairs.activities, full, pairs.idle_locations, pairs.idle_activities
     )
 
 
 def _rca_matrix(values: _FloatArray) -> _FloatArray:
     """Balassa RCA, in ``ecomplexity``'s order of operations (so M agrees bit for bit)."""
-    share_in_location = values / values.sum(axis=1)[:, np.newaxis]
+    result: _FloatArray = values / values.sum(axis=1)[:, np.newaxis]  # share in location
     activity_total = values.sum(axis=0)[np.newaxis, :]
     world_total = activity_total.sum(axis=1)[:, np.newaxis]
-    result: _FloatArray = share_in_location / (activity_total / world_total)
+    result /= activity_total / world_total
     return result
 
 
@@ -299,15 +398,28 @@ def _density_matrix(presence: _FloatArray, phi: _FloatArray) -> _FloatArray:
     return result
 
 
-def _top_second(short: _FloatArray) -> tuple[float, _FloatArray]:
-    """Second-largest eigenpair of ``short @ short.T``: LAPACK ``eigh`` (top two only) up to
-    ``_DENSE_EIGEN_MAX`` rows, else ARPACK Lanczos on the implicit product (full precision)."""
-    size = short.shape[0]
+def _top_second(
+    matrix: _FloatArray, left: _FloatArray, right: _FloatArray
+) -> tuple[float, _FloatArray]:
+    """Second-largest eigenpair of ``B @ B.T`` with ``B = diag(left) @ matrix @ diag(right)``:
+    LAPACK ``eigh`` up to ``_DENSE_EIGEN_MAX`` rows, else ARPACK Lanczos on the implicit
+    product (full precision). ``B`` itself is never formed.
+
+    The dense case uses NumPy's LAPACK, the same OpenBLAS as every other product here: SciPy
+    ships its own copy, whose idle thread pool competing with NumPy's made a 100 × 100
+    ``eigh`` several times slower on two cores.
+    """
+    size = matrix.shape[0]
+    weight = right * right
     if size <= _DENSE_EIGEN_MAX:
-        values, vectors = scipy.linalg.eigh(short @ short.T, subset_by_index=[size - 2, size - 1])
-        return float(values[0]), vectors[:, 0]
+        gram = (matrix * weight[np.newaxis, :]) @ matrix.T
+        gram *= np.outer(left, left)
+        values, vectors = np.linalg.eigh(gram)
+        return float(values[-2]), vectors[:, -2]
     operator = scipy.sparse.linalg.LinearOperator(
-        (size, size), matvec=lambda v: short @ (short.T @ v), dtype=np.float64
+        (size, size),
+        matvec=lambda v: left * (matrix @ (weight * (matrix.T @ (left * v.ravel())))),
+        dtype=np.float64,
     )
     start = np.linspace(1.0, 2.0, size)
     values, vectors = scipy.sparse.linalg.eigsh(operator, k=2, which="LA", v0=start, tol=0)
@@ -326,12 +438,12 @@ def _second_eigenvector(
     n_loc, n_act = presence.shape
     if min(n_loc, n_act) < 2:
         return None
-    scaled = presence * np.outer(1.0 / np.sqrt(diversity), 1.0 / np.sqrt(ubiquity))
+    by_location, by_activity = 1.0 / np.sqrt(diversity), 1.0 / np.sqrt(ubiquity)
     if n_loc <= n_act:
-        eigval, eigvec = _top_second(scaled)
+        eigval, eigvec = _top_second(presence, by_location, by_activity)
         kp = (presence.T @ (eigvec / np.sqrt(diversity))) / ubiquity
     else:
-        eigval, eigvec = _top_second(np.ascontiguousarray(scaled.T))
+        eigval, eigvec = _top_second(presence.T, by_activity, by_location)
         kp = eigvec / np.sqrt(ubiquity)
     if eigval > 1.0 - 1e-9:
         _LOGGER.warning("地区—产业二分网络不连通，第二特征值为 1，ECI/PCI 不唯一")
@@ -381,19 +493,23 @@ def _reflections(
     return eci_raw, pci_raw
 
 
-def _metrics(
-    rca_values: _FloatArray,
-    presence: _FloatArray,
-    phi: _FloatArray,
-    density_job: Future[_FloatArray],
-) -> _Metrics:
-    """Every other metric of :func:`complexity`, from RCA, M, proximity and density.
+def _absent(presence: _FloatArray, out: _FloatArray) -> _FloatArray:
+    """1 − M written into ``out`` (exactly: −M + 1)."""
+    np.multiply(presence, -1.0, out=out)
+    out += 1.0
+    return out
 
-    Density comes from another thread (``density_job``) while this one computes the eigenvector
-    and COG: numpy releases the GIL, so on two cores the two matrix products overlap.
+
+def _metrics(rca_values: _FloatArray, presence: _FloatArray, phi: _FloatArray) -> _Metrics:
+    """Every other metric of :func:`complexity`, from RCA, M and proximity.
+
+    Everything runs in one thread: the products are small (activities × activities or
+    locations × activities), and a second thread calling BLAS beside OpenBLAS's own pool made
+    them several times slower on two cores.
     """
     n_loc, n_act = presence.shape
-    absent = 1.0 - presence
+    # One locations × activities buffer serves COG, then COI (fresh memory is costly).
+    work = np.empty_like(presence)
     diversity = presence.sum(axis=1)
     ubiquity = presence.sum(axis=0)
     eci_raw, pci_raw = _reflections(presence, diversity, ubiquity)
@@ -410,9 +526,16 @@ def _metrics(
         # so the sum is ((1 − M) · diag(K / Σφ)) @ φᵀ.
         row_sum = phi.sum(axis=1)
         step = np.divide(kp, row_sum * spread, out=np.zeros_like(kp), where=row_sum > 0)
-        cog = absent * ((absent * step[np.newaxis, :]) @ phi.T)
-    density_values = density_job.result()
-    coi_raw = (np.nan_to_num(density_values) * absent) @ kp
+        _absent(presence, out=work)
+        work *= step[np.newaxis, :]
+        cog = work @ phi.T
+        cog *= _absent(presence, out=work)
+    density_values = _density_matrix(presence, phi)
+    # Σ_p density_cp (1 − M_cp) K_p, density NaN (no φ) counting as 0.
+    weighted = _absent(presence, out=work)
+    weighted *= density_values
+    weighted[:, phi.sum(axis=1) == 0] = 0.0
+    coi_raw = weighted @ kp
     coi_spread = float(coi_raw.std())
     if spread == 0.0 or coi_spread == 0.0:
         coi = np.full(n_loc, np.nan)
@@ -467,9 +590,10 @@ def _with_idle(frame: pl.DataFrame, key: str, idle: pl.Series, count: str) -> pl
 
 
 def _result_frames(
-    table: _Matrix, found: _Metrics
+    table: _Matrix, found: _Metrics, held: NDArray[np.bool_]
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """The locations, activities and cells frames of :class:`ComplexityResult`."""
+    """The locations, activities and cells frames of :class:`ComplexityResult` (``held``:
+    M as booleans, viewed as the Int8 ``m`` column)."""
     locations = pl.DataFrame(
         [
             table.locations.alias(_LOCATION),
@@ -490,7 +614,7 @@ def _result_frames(
         table.activities,
         pl.Series("value", table.values.ravel()),
         pl.Series("rca", found.rca.ravel()),
-        pl.Series("m", found.presence.ravel(), dtype=pl.Int8),
+        pl.Series("m", held.ravel().view(np.int8)),
         _float_series("density", found.density),
         _float_series("cog", found.cog),
     )
@@ -533,18 +657,19 @@ def complexity(
     non-numeric, negative, null or non-finite value, a null code, or fewer than 2 locations or
     2 activities with a positive total.
     """
+    return _complexity_of(_pairs(df, location, activity, value, "数值"), config)
+
+
+def _complexity_of(pairs: _Pairs, config: ComplexityConfig | None) -> ComplexityResult:
+    """:func:`complexity` of a table already turned into codes and positions."""
     settings = config or ComplexityConfig()
-    table = _matrix(df, location, activity, value)
+    table = _matrix(pairs)
     rca_values = _rca_matrix(table.values)
-    presence = (rca_values >= settings.rca_threshold).astype(np.float64)
+    held = rca_values >= settings.rca_threshold
+    presence = held.astype(np.float64)
     phi = _proximity_matrix(presence)
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        # density, then the edge list (Polars releases the GIL too), run beside the indices
-        density_job = pool.submit(_density_matrix, presence, phi)
-        edges_job = pool.submit(_proximity_frame, table.activities, phi)
-        found = _metrics(rca_values, presence, phi, density_job)
-        locations, activities, cells = _result_frames(table, found)
-        proximity_frame = edges_job.result()
+    found = _metrics(rca_values, presence, phi)
+    locations, activities, cells = _result_frames(table, found, held)
     _LOGGER.info(
         "经济复杂度：%d 个地区 × %d 个产业，RCA 阈值 %s",
         table.locations.len(),
@@ -552,7 +677,11 @@ def complexity(
         settings.rca_threshold,
     )
     return ComplexityResult(
-        locations=locations, activities=activities, cells=cells, proximity=proximity_frame
+        locations=locations,
+        activities=activities,
+        cells=cells,
+        proximity=_proximity_frame(table.activities, phi),
+        _grid=CellGrid(cells, table.locations, table.activities),
     )
 
 
@@ -575,7 +704,7 @@ def rca(
     ``ecomplexity`` 0.5.3 (Hidalgo & Hausmann 2009).
     """
     settings = config or ComplexityConfig()
-    table = _matrix(df, location, activity, value)
+    table = _matrix(_pairs(df, location, activity, value, "数值"))
     rca_values = _rca_matrix(table.values)
     return _grid(
         table.locations,
@@ -590,8 +719,13 @@ def _presence_matrix(
     presence: pl.DataFrame, location: str, activity: str, presence_column: str
 ) -> tuple[pl.Series, pl.Series, _FloatArray]:
     """Dense 0/1 matrix from a long presence table (missing pairs are 0)."""
-    location_codes, activity_codes, rows, cols, values = _pairs(
-        presence, location, activity, presence_column, "存在性（0/1）"
+    pairs = _pairs(presence, location, activity, presence_column, "存在性（0/1）", active=False)
+    values = pairs.checked_values()
+    location_codes, activity_codes, rows, cols = (
+        pairs.locations,
+        pairs.activities,
+        pairs.rows,
+        pairs.cols,
     )
     binary = np.isin(values, (0.0, 1.0))
     if not binary.all():

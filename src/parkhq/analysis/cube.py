@@ -181,7 +181,7 @@ class IndustryCube:
             ).reshape(shape)
             for name in chosen
         }
-        counts = np.bincount(cells, minlength=size).astype(np.int64).reshape(shape)
+        counts = np.asarray(np.bincount(cells, minlength=size), dtype=np.int64).reshape(shape)
         dtypes = firms.head(0).select(pl.col(chosen).sum()).schema
         return cls(units, classes, totals, counts, dict(dtypes))
 

@@ -46,14 +46,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import polars as pl
+import pyarrow as pa  # type: ignore[import-untyped]
 import scipy.sparse as sp
 
-from parkhq.analysis.complexity import ComplexityConfig, ComplexityResult, complexity
-from parkhq.analysis.structure import INDUSTRY, aggregate
+from parkhq.analysis.complexity import (
+    ComplexityConfig,
+    ComplexityResult,
+    _complexity_of,
+    _pairs,
+    cell_grid,
+)
+from parkhq.analysis.structure import INDUSTRY, FirmData, aggregate, in_parks
 from parkhq.errors import InvalidInput
 from parkhq.reference.rules import ExtensionLevel, ExtensionRules, NeighbourRules
 
@@ -94,7 +102,7 @@ _NEIGHBOUR_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
-def _require_columns(frame: pl.DataFrame, columns: Sequence[str], what: str) -> None:
+def _require_columns(frame: FirmData, columns: Sequence[str], what: str) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise InvalidInput(
@@ -116,12 +124,13 @@ class ExtensionResult:
 
 
 def park_activity_table(
-    firms: pl.DataFrame, *, level: ExtensionLevel = "group", measure: str = "output_value"
+    firms: FirmData, *, level: ExtensionLevel = "group", measure: str = "output_value"
 ) -> pl.DataFrame:
     """Park × activity totals, the input of :func:`parkhq.analysis.complexity.complexity`.
 
     Input ``firms``: ``park_code`` (null outside parks — those firms are left out),
-    ``industry_code`` (4-digit GB/T 4754 class) and ``measure`` (万元, or 人 for employees).
+    ``industry_code`` (4-digit GB/T 4754 class) and ``measure`` (万元, or 人 for employees);
+    or an :class:`~parkhq.analysis.cube.IndustryCube` summed from such firms.
     ``level`` is ``division``, ``group`` or ``class``.
 
     Output: ``location`` (park code), ``activity`` (code at ``level``) and ``value`` (the summed
@@ -133,8 +142,7 @@ def park_activity_table(
             detail={"field": "level", "value": level},
         )
     _require_columns(firms, ["park_code", "industry_code", measure], "企业数据")
-    in_parks = firms.filter(pl.col("park_code").is_not_null())
-    summed = aggregate(in_parks, ("park_code",), level, measure)
+    summed = aggregate(in_parks(firms), ("park_code",), level, measure)
     return summed.select(
         pl.col("park_code").alias("location"),
         pl.col(INDUSTRY).alias("activity"),
@@ -142,7 +150,7 @@ def park_activity_table(
     )
 
 
-def park_complexity(firms: pl.DataFrame, rules: ExtensionRules) -> ComplexityResult | None:
+def park_complexity(firms: FirmData, rules: ExtensionRules) -> ComplexityResult | None:
     """Relatedness and complexity of parks × activities at ``rules.level`` / ``rules.measure``.
 
     Input as :func:`park_activity_table`. Returns ``None`` when fewer than two parks or two
@@ -150,13 +158,87 @@ def park_complexity(firms: pl.DataFrame, rules: ExtensionRules) -> ComplexityRes
     :class:`~parkhq.analysis.complexity.ComplexityResult` with ``rules.rca_threshold``.
     """
     table = park_activity_table(firms, level=rules.level, measure=rules.measure)
-    positive = table.filter(pl.col("value") > 0)
-    parks = positive.group_by("location").agg(pl.col("value").sum()).height
-    activities = positive.group_by("activity").agg(pl.col("value").sum()).height
-    if parks < 2 or activities < 2:
-        return None
     config = ComplexityConfig(rca_threshold=rules.rca_threshold.value)
-    return complexity(table, location="location", activity="activity", value="value", config=config)
+    try:
+        return _complexity_of(_pairs(table, "location", "activity", "value", "数值"), config)
+    except InvalidInput:
+        # Too few positive totals give None, whatever else is wrong with the table.
+        if _too_few_positive(table):
+            return None
+        raise
+
+
+def _too_few_positive(table: pl.DataFrame) -> bool:
+    """Fewer than two parks or two activities with a positive value."""
+    positive = table.filter(pl.col("value") > 0)
+    return min(positive.get_column(key).n_unique() for key in ("location", "activity")) < 2
+
+
+# --------------------------------------------------------------------------- neighbours
+
+_BASES = ("city", "province")
+
+
+def _group_ids(codes: pl.Series) -> npt.NDArray[np.int64]:
+    """A group number per row (equal codes, equal numbers; −1 for null)."""
+    return _lookup(codes, codes.drop_nulls().unique())
+
+
+def _lookup(codes: pl.Series, known: pl.Series) -> npt.NDArray[np.int64]:
+    """Position of each of ``codes`` among the distinct strings ``known``; −1 if absent/null."""
+    found = codes.cast(pl.String).cast(pl.Enum(known), strict=False).to_physical()
+    return found.cast(pl.Int64).fill_null(-1).to_numpy()
+
+
+@dataclass(frozen=True)
+class _Groups:
+    """Members of every group, grouped and in index order (CSR), and each member's slot."""
+
+    members: npt.NDArray[np.int64]
+    starts: npt.NDArray[np.int64]
+    sizes: npt.NDArray[np.int64]
+    slot: npt.NDArray[np.int64]
+
+    @classmethod
+    def of(cls, *keys: npt.NDArray[np.int64]) -> _Groups:
+        """Groups of several keys over the same units; group numbers of key k follow key k−1.
+
+        ``slot[k, i]``: where unit i sits in its group of key k (−1 without a group).
+        """
+        units = np.arange(len(keys[0]) if keys else 0)
+        groups, members, offset = [], [], 0
+        for key in keys:
+            valid = key >= 0
+            groups.append(key[valid] + offset)
+            members.append(units[valid])
+            offset += int(key.max(initial=-1)) + 1
+        group = np.concatenate(groups) if groups else np.zeros(0, np.int64)
+        order = np.argsort(group, kind="stable")
+        sizes = np.bincount(group, minlength=offset)
+        starts = np.concatenate(([0], np.cumsum(sizes)[:-1])) if offset else sizes
+        position = np.empty_like(order)
+        position[order] = np.arange(order.size)
+        slot = np.full((len(keys), units.size), -1, dtype=np.int64)
+        done = 0
+        for k, key in enumerate(keys):
+            valid = key >= 0
+            count = int(valid.sum())
+            slot[k, valid] = position[done : done + count] - starts[group[done : done + count]]
+            done += count
+        return cls(np.concatenate(members)[order], starts, sizes, slot)
+
+    def others(
+        self, group: npt.NDArray[np.int64], slot: npt.NDArray[np.int64]
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """For units given by their group and slot: every other member of the group, in order.
+
+        Returns, per pair, the unit's row in ``group`` and the other member.
+        """
+        counts = self.sizes[group] - 1
+        owner = np.repeat(np.arange(group.size), counts)
+        within = np.arange(owner.size) - np.repeat(np.cumsum(counts) - counts, counts)
+        skip = (within >= slot[owner]).astype(np.int64)
+        return owner, self.members[self.starts[group[owner]] + within + skip]
 
 
 def neighbour_pairs(parks: pl.DataFrame, rules: NeighbourRules) -> pl.DataFrame:
@@ -175,40 +257,38 @@ def neighbour_pairs(parks: pl.DataFrame, rules: NeighbourRules) -> pl.DataFrame:
     units = (
         parks.filter(pl.col("park_code").is_not_null())
         .select(
-            pl.col("park_code").alias("location"),
+            pl.col("park_code").cast(pl.String).alias("location"),
             pl.col("city_code").cast(pl.String),
             pl.col("province_code").cast(pl.String),
         )
-        .unique("location", keep="first")
+        .unique("location", keep="first", maintain_order=True)
+        .sort("location")
     )
-
-    def pairs(key: str) -> pl.DataFrame:
-        keyed = units.filter(pl.col(key).is_not_null()).select("location", key)
-        return (
-            keyed.join(keyed.rename({"location": "neighbour"}), on=key, how="inner")
-            .filter(pl.col("location") != pl.col("neighbour"))
-            .select("location", "neighbour", pl.lit(key.removesuffix("_code")).alias("basis"))
-        )
-
-    city = pairs("city_code")
+    city = _group_ids(units.get_column("city_code"))
+    province = _group_ids(units.get_column("province_code"))
+    groups = _Groups.of(city, province)
+    # Group numbers of the province key follow those of the city key (see _Groups.of).
+    province_group = np.where(province >= 0, province + int(city.max(initial=-1)) + 1, -1)
     if rules.scope == "city":
-        chosen = city
+        basis = np.where(city >= 0, 0, -1)
     elif rules.scope == "province":
-        chosen = pairs("province_code")
+        basis = np.where(province >= 0, 1, -1)
     else:
-        enough = (
-            city.group_by("location")
-            .len()
-            .filter(pl.col("len") >= rules.min_neighbours.value)
-            .select("location")
-        )
-        chosen = pl.concat(
-            [
-                city.join(enough, on="location", how="semi"),
-                pairs("province_code").join(enough, on="location", how="anti"),
-            ]
-        )
-    return chosen.cast(_NEIGHBOUR_SCHEMA).sort("location", "neighbour")  # type: ignore[arg-type]
+        city_others = np.where(city >= 0, groups.sizes[np.maximum(city, 0)] - 1, 0)
+        enough = (city >= 0) & (city_others >= rules.min_neighbours.value)
+        basis = np.where(enough, 0, np.where(province >= 0, 1, -1))
+    chosen = np.flatnonzero(basis >= 0)
+    group = np.where(basis == 0, city, province_group)[chosen]
+    owner, neighbour = groups.others(group, groups.slot[basis[chosen], chosen])
+    codes = units.get_column("location")
+    return pl.DataFrame(
+        [
+            codes.gather(chosen[owner]).alias("location"),
+            codes.gather(neighbour).alias("neighbour"),
+            pl.Series("basis", _BASES, dtype=pl.String).gather(basis[chosen][owner]),
+        ],
+        schema=_NEIGHBOUR_SCHEMA,
+    )
 
 
 def complexity_term(result: ComplexityResult, rules: ExtensionRules) -> pl.DataFrame:
@@ -243,146 +323,355 @@ def complexity_term(result: ComplexityResult, rules: ExtensionRules) -> pl.DataF
     return cells.select("location", "activity", scaled.cast(pl.Float64).alias("complexity"))
 
 
-@dataclass(frozen=True)
-class _Presence:
-    """Dense M (locations × activities) and φ (activities × activities) over sorted codes."""
+# --------------------------------------------------------------------------- suggestions
 
+_FloatArray = npt.NDArray[np.float64]
+_IndexArray = npt.NDArray[np.int64]
+_Mask = npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class _Cells:
+    """``result.cells`` over the sorted codes of its locations (rows) and activities (columns).
+
+    ``position`` maps each (row, column) to its row of ``frame`` (−1 where there is none);
+    ``None`` when ``frame`` is the rectangle :func:`complexity` built, whose row is
+    ``row × columns + column``. ``held`` / ``lacking``: M = 1 / M = 0.
+    """
+
+    frame: pl.DataFrame
     locations: pl.Series
     activities: pl.Series
-    m: npt.NDArray[np.float64]
-    phi: npt.NDArray[np.float64]
+    position: _IndexArray | None
+    held: _Mask
+    lacking: _Mask
 
     @classmethod
-    def of(cls, result: ComplexityResult) -> _Presence:
-        cells = result.cells
-        locations = cells.get_column("location").unique().sort()
-        activities = cells.get_column("activity").unique().sort()
-        present = cells.filter(pl.col("m") == 1)
-        m = np.zeros((locations.len(), activities.len()))
-        m[
-            _positions(present, "location", locations), _positions(present, "activity", activities)
-        ] = 1
-        edges = result.proximity.filter(
-            pl.col("activity_1").is_in(activities.implode())
-            & pl.col("activity_2").is_in(activities.implode())
-        )
-        phi = np.zeros((activities.len(), activities.len()))
-        first = _positions(edges, "activity_1", activities)
-        second = _positions(edges, "activity_2", activities)
-        weights = edges.get_column("proximity").cast(pl.Float64).to_numpy()
-        # φ is symmetric; the edge list may hold one triangle or both orders.
-        phi[first, second] = weights
-        phi[second, first] = weights
-        np.fill_diagonal(phi, 0.0)
-        return cls(locations=locations, activities=activities, m=m, phi=phi)
+    def of(cls, result: ComplexityResult) -> _Cells:
+        frame = result.cells
+        grid = cell_grid(result)
+        if grid is None:
+            codes = [frame.get_column(key).cast(pl.String) for key in ("location", "activity")]
+            locations, activities = (found.drop_nulls().unique().sort() for found in codes)
+            rows, cols = _lookup(codes[0], locations), _lookup(codes[1], activities)
+            placed = (rows >= 0) & (cols >= 0)
+            position = np.full((locations.len(), activities.len()), -1, dtype=np.int64)
+            position[rows[placed], cols[placed]] = np.flatnonzero(placed)
+            m = cls(frame, locations, activities, position, _NO_MASK, _NO_MASK).dense("m")
+        else:
+            locations, activities, position = grid.locations, grid.activities, None
+            m = frame.get_column("m").to_numpy().reshape(locations.len(), activities.len())
+        return cls(frame, locations, activities, position, m == 1, m == 0)
+
+    def dense(self, column: str) -> npt.NDArray[np.floating[Any] | np.integer[Any]]:
+        """A numeric column as a rows × columns matrix (NaN where null or missing)."""
+        values = self.frame.get_column(column)
+        shape = (self.locations.len(), self.activities.len())
+        if self.position is None:
+            return values.to_numpy().reshape(shape)
+        found = np.full(shape, np.nan)
+        placed = self.position >= 0
+        found[placed] = values.cast(pl.Float64).to_numpy()[self.position[placed]]
+        return found
+
+    def at(self, columns: Sequence[str], rows: _IndexArray, cols: _IndexArray) -> pl.DataFrame:
+        """The values of ``columns`` in the given cells (which must exist)."""
+        if self.position is None:
+            where = rows * self.activities.len() + cols
+        else:
+            where = self.position[rows, cols]
+        return self.frame.select(pl.col(columns).gather(where))
 
 
-def _positions(frame: pl.DataFrame, column: str, codes: pl.Series) -> npt.NDArray[np.int64]:
-    """Position of each value of ``frame[column]`` among the sorted ``codes`` (all present)."""
-    found = frame.get_column(column).cast(pl.Enum(codes.to_list())).to_physical().to_numpy()
-    return found.astype(np.int64)
+_NO_MASK: _Mask = np.zeros((0, 0), dtype=bool)
 
 
-def _holder_counts(
-    presence: _Presence, neighbours: pl.DataFrame, wanted: pl.DataFrame
-) -> pl.DataFrame:
-    """``location``, ``activity``, ``holders``: how many neighbours have M = 1 (Σ over pairs)."""
-    pairs = neighbours.join(wanted, on="location", how="semi").filter(
-        pl.col("neighbour").is_in(presence.locations.implode())
-    )
-    codes = pairs.get_column("location").unique().sort()
-    adjacency = sp.csr_matrix(
-        (
-            np.ones(pairs.height),
-            (
-                _positions(pairs, "location", codes),
-                _positions(pairs, "neighbour", presence.locations),
-            ),
-        ),
-        shape=(codes.len(), presence.locations.len()),
-    )
-    counts = np.asarray(adjacency @ presence.m)
-    rows, cols = np.nonzero(counts)
-    return pl.DataFrame(
-        {
-            "location": codes.gather(rows),
-            "activity": presence.activities.gather(cols),
-            "holders": counts[rows, cols],
-        }
-    )
+def _by_code(frame: pl.DataFrame, key: str, column: str, codes: pl.Series) -> _FloatArray:
+    """``frame[column]`` for each of ``codes`` (NaN where the code is missing or the value null)."""
+    values = frame.get_column(column).cast(pl.Float64)
+    if frame.get_column(key).equals(codes, check_names=False, check_dtypes=False):
+        return values.to_numpy()
+    found = np.full(codes.len(), np.nan)
+    where = _lookup(frame.get_column(key), codes)
+    known = where >= 0
+    found[where[known]] = values.to_numpy()[known]
+    return found
 
 
-def _holder_lists(
-    chosen: pl.DataFrame, presence: _Presence, neighbours: pl.DataFrame
-) -> pl.DataFrame:
-    """Per suggestion, the neighbours with M = 1 in its activity (sorted)."""
-    pairs = (
-        chosen.select("location", "activity")
-        .join(neighbours.select("location", "neighbour"), on="location", how="inner")
-        .filter(pl.col("neighbour").is_in(presence.locations.implode()))
-    )
-    held = presence.m[
-        _positions(pairs, "neighbour", presence.locations),
-        _positions(pairs, "activity", presence.activities),
-    ]
-    return (
-        pairs.filter(pl.Series(held > 0))
-        .group_by("location", "activity")
-        .agg(pl.col("neighbour").sort().alias("neighbour_holders"))
-    )
+def _phi(proximity: pl.DataFrame, activities: pl.Series) -> _FloatArray:
+    """Dense symmetric φ over ``activities`` from an edge list (one triangle or both orders),
+    diagonal 0 (an activity does not explain itself)."""
+    first = _lookup(proximity.get_column("activity_1"), activities)
+    second = _lookup(proximity.get_column("activity_2"), activities)
+    known = (first >= 0) & (second >= 0)
+    first, second = first[known], second[known]
+    weights = proximity.get_column("proximity").cast(pl.Float64).to_numpy()[known]
+    phi = np.zeros((activities.len(), activities.len()))
+    phi[first, second] = weights
+    phi[second, first] = weights
+    np.fill_diagonal(phi, 0.0)
+    return phi
 
 
-_EXPLAIN_CHUNK = 20_000
+def _term(result: ComplexityResult, cells: _Cells, rules: ExtensionRules) -> _FloatArray:
+    """The complexity term C (as :func:`complexity_term`): one row (``pci``, per activity) or
+    a matrix (``cog``, per cell), broadcasting over the cells."""
+    if rules.complexity_term == "pci":
+        x = _by_code(result.activities, "activity", "pci", cells.activities)[np.newaxis, :]
+        lo, hi = result.activities.select(
+            pl.col("pci").min().alias("lo"), pl.col("pci").max().alias("hi")
+        ).row(0)
+    else:
+        x = cells.dense("cog").astype(np.float64, copy=False)
+        pool = x[cells.lacking]
+        pool = pool[~np.isnan(pool)]
+        lo, hi = (pool.min(), pool.max()) if pool.size else (None, None)
+    if lo is None or hi is None or hi <= lo:
+        return np.ones((1, 1))
+    floor = rules.complexity_floor.value
+    scaled: _FloatArray = floor + (1.0 - floor) * (x - lo) / (hi - lo)
+    scaled[np.isnan(x)] = 1.0
+    return scaled
 
 
-def _explanations(chosen: pl.DataFrame, presence: _Presence, top: int) -> pl.DataFrame:
-    """Per suggestion, the ``top`` present activities closest to it (φ descending, then code).
+@dataclass(frozen=True)
+class _Links:
+    """Neighbour pairs over the locations of the cells.
 
-    Row k of the work matrix is φ[p_k, :] masked by the park's presence M[c_k, :]; a stable
-    descending sort keeps ties in code order.
+    ``counts``: pairs per location (neighbours outside the cells included); ``indptr`` /
+    ``members``: each location's neighbours that are in the cells, sorted (CSR).
     """
-    rows = _positions(chosen, "location", presence.locations)
-    cols = _positions(chosen, "activity", presence.activities)
-    parts = []
-    for start in range(0, len(rows), _EXPLAIN_CHUNK):
-        work = (
-            presence.phi[cols[start : start + _EXPLAIN_CHUNK]]
-            * presence.m[rows[start : start + _EXPLAIN_CHUNK]]
+
+    counts: _IndexArray
+    indptr: _IndexArray
+    members: _IndexArray
+
+    @classmethod
+    def of(cls, neighbours: pl.DataFrame, codes: pl.Series) -> _Links:
+        size = codes.len()
+        # Pairs usually come grouped by location: look up each run once.
+        runs = neighbours.get_column("location").rle().struct.unnest()
+        location = np.repeat(_lookup(runs.get_column("value"), codes), runs.get_column("len"))
+        neighbour = _lookup(neighbours.get_column("neighbour"), codes)
+        counts = np.bincount(location[location >= 0], minlength=size)
+        known = (location >= 0) & (neighbour >= 0)
+        key = location[known] * size + neighbour[known]
+        if np.any(key[1:] < key[:-1]):
+            key = np.sort(key)
+        indptr = np.zeros(size + 1, dtype=np.int64)
+        np.cumsum(np.bincount(key // size, minlength=size), out=indptr[1:])
+        return cls(counts=counts, indptr=indptr, members=key % size)
+
+    def holders(self, held: _Mask) -> npt.NDArray[np.float32]:
+        """How many of each location's neighbours hold each activity (Σ over pairs).
+
+        float32 counts are exact below 2**24 pairs per location.
+        """
+        size = self.counts.size
+        adjacency = sp.csr_matrix(
+            (np.ones(self.members.size, dtype=np.float32), self.members, self.indptr),
+            shape=(size, size),
         )
-        width = min(top, work.shape[1])
-        order = np.argsort(-work, axis=1, kind="stable")[:, :width]
-        best = np.take_along_axis(work, order, axis=1)
-        keep = best.ravel() > 0
-        parts.append(
-            pl.DataFrame(
-                {
-                    "row": np.repeat(np.arange(start, start + len(order)), width)[keep],
-                    "related": presence.activities.gather(order.ravel()[keep]),
-                    "proximity": best.ravel()[keep],
-                }
+        return np.asarray(adjacency @ held.astype(np.float32))
+
+    def holding(
+        self, held: _Mask, rows: _IndexArray, cols: _IndexArray, any_holder: _Mask
+    ) -> tuple[_IndexArray, _IndexArray]:
+        """Per (row, col) pair, the neighbours of the row holding the col, in order.
+
+        ``any_holder`` marks the pairs with at least one (the others are skipped). Returns the
+        number per pair and the neighbours of all pairs one after the other.
+        """
+        asked = np.flatnonzero(any_holder)
+        start = self.indptr[rows[asked]]
+        degree = self.indptr[rows[asked] + 1] - start
+        owner = np.repeat(asked, degree)
+        offset = np.cumsum(degree) - degree
+        where = np.arange(owner.size) + np.repeat(start - offset, degree)
+        neighbour = self.members[where]
+        has = held[neighbour, cols[owner]]
+        return np.bincount(owner[has], minlength=rows.size), neighbour[has]
+
+
+def _best(keyed: _FloatArray, top: int) -> tuple[_IndexArray, _IndexArray, _IndexArray]:
+    """The ``top`` best cells of each row of ``keyed`` (−inf: not a candidate), by value
+    descending, ties by column. Returns rows, columns and ranks (1 = best), by row then rank."""
+    n_rows, n_cols = keyed.shape
+    width = min(top, n_cols)
+    if width == 0 or n_rows == 0:
+        return (np.zeros(0, dtype=np.int64),) * 3
+    # The width-th largest value of each row, never below the smallest float (so -inf is out).
+    cut = np.partition(keyed, n_cols - width, axis=1)[:, n_cols - width]
+    cut = np.maximum(cut, np.finfo(np.float64).min)[:, np.newaxis]
+    chosen = keyed >= cut
+    crowded = np.flatnonzero(chosen.sum(axis=1) > width)
+    if crowded.size:
+        # Ties at the cut: the lowest columns fill the places left.
+        tied = keyed[crowded] == cut[crowded]
+        room = width - (keyed[crowded] > cut[crowded]).sum(axis=1, keepdims=True)
+        chosen[crowded] &= ~tied | (np.cumsum(tied, axis=1) <= room)
+    rows, cols = np.nonzero(chosen)
+    # Order each row's (at most ``width``) picks in a small rows × width table.
+    counts = np.bincount(rows, minlength=n_rows)
+    starts = np.cumsum(counts) - counts
+    table = np.full((n_rows, width), -np.inf)
+    table[rows, np.arange(rows.size) - starts[rows]] = keyed[rows, cols]
+    order = np.argsort(-table, axis=1, kind="stable")
+    row, rank = np.nonzero(np.arange(width)[np.newaxis, :] < counts[:, np.newaxis])
+    picked = starts[row] + order[row, rank]
+    return rows[picked], cols[picked], rank + 1
+
+
+def _closest(
+    phi: _FloatArray, held: _Mask, rows: _IndexArray, cols: _IndexArray, top: int
+) -> tuple[_IndexArray, _IndexArray, _FloatArray]:
+    """Per (row, col): the ``top`` activities the row holds closest to col (φ > 0 descending,
+    ties by activity). Returns the number per pair, then the activities and φ one after the
+    other.
+
+    Each activity ranks the others once (a stable sort of its φ row); walking through the
+    activities each row holds, a pair keeps the ``top`` best ranks seen (an insertion into a
+    short sorted list, one vector operation per slot for all pairs at once). Pairs are taken
+    by decreasing number of held activities, so slot k only touches a prefix of them.
+    """
+    n_loc, n_act = held.shape
+    order = np.argsort(-phi, axis=1, kind="stable")
+    rank = np.empty((n_act, n_act + 1), dtype=np.int32)
+    np.put_along_axis(rank[:, :n_act], order, np.arange(n_act, dtype=np.int32), axis=1)
+    rank[:, n_act] = n_act  # "nothing yet" ranks last
+    # Each row's activities in code order (row-major), one line per slot.
+    where_r, where_c = np.nonzero(held)
+    per_row = held.sum(axis=1)
+    slots = np.zeros((int(per_row.max(initial=0)), n_loc), dtype=np.int32)
+    slots[np.arange(where_r.size) - (np.cumsum(per_row) - per_row)[where_r], where_r] = where_c
+    sequence = np.argsort(-per_row[rows], kind="stable")
+    owners = rows[sequence]
+    base = (cols[sequence] * (n_act + 1)).astype(np.int32)
+    reach = np.bincount(per_row[owners], minlength=slots.shape[0] + 1)[::-1].cumsum()[::-1]
+    best = np.full((min(top, n_act), rows.size), n_act, dtype=np.int32)
+    spare = np.empty(rows.size, dtype=np.int32)
+    for slot, line in enumerate(slots):
+        size = int(reach[slot + 1])  # pairs whose row holds more than ``slot`` activities
+        ranked = np.take(rank, base[:size] + line[owners[:size]])
+        for place in best[:, :size]:
+            np.minimum(place, ranked, out=spare[:size])
+            np.maximum(place, ranked, out=ranked)
+            place[:] = spare[:size]
+    ranked = np.empty_like(best.T)
+    ranked[sequence] = best.T
+    related = np.take(order, (cols * n_act)[:, np.newaxis] + np.minimum(ranked, n_act - 1))
+    proximity = np.take(phi, (cols * n_act)[:, np.newaxis] + related)
+    keep = (ranked < n_act) & (proximity > 0)
+    return keep.sum(axis=1), related[keep], proximity[keep]
+
+
+def _lists(name: str, values: pl.Series, counts: _IndexArray) -> pl.Series:
+    """A list column: ``counts[i]`` consecutive ``values`` in row i."""
+    offsets = np.zeros(counts.size + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    lists = pa.LargeListArray.from_arrays(pa.array(offsets), values.to_arrow())
+    series = pl.from_arrow(lists)
+    assert isinstance(series, pl.Series)
+    return series.alias(name)
+
+
+def _wanted(cells: _Cells, locations: Sequence[str] | None) -> _Mask:
+    """Which rows of ``cells`` to suggest for."""
+    if locations is None:
+        return np.ones(cells.locations.len(), dtype=bool)
+    wanted = np.zeros(cells.locations.len(), dtype=bool)
+    asked = _lookup(pl.Series(list(locations), dtype=pl.String), cells.locations)
+    wanted[asked[asked >= 0]] = True
+    return wanted
+
+
+@dataclass(frozen=True)
+class _Scores:
+    """Score and its parts for some cells (see :func:`_score`)."""
+
+    score: _FloatArray
+    term: _FloatArray
+    overlap: _FloatArray
+    holders: _FloatArray
+
+
+def _score(
+    density: _FloatArray,
+    term: _FloatArray,
+    holders: _FloatArray,
+    count: _FloatArray,
+    rules: ExtensionRules,
+) -> _Scores:
+    """density^α × C^β × (1 − λ × overlap), overlap = holders / neighbours (0 without any)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        overlap = np.where(count > 0, holders / count, 0.0)
+    score = (
+        np.power(density, rules.density_exponent.value)
+        * np.power(term, rules.complexity_exponent.value)
+        * (1.0 - rules.overlap_penalty.value * overlap)
+    )
+    return _Scores(score=score, term=term, overlap=overlap, holders=holders)
+
+
+_BLOCK = 256
+"""Locations scored and ranked at a time: the working arrays then stay in the CPU cache."""
+
+
+def _keyed(
+    density: _FloatArray,
+    term: _FloatArray,
+    factor: _FloatArray,
+    candidate: _Mask,
+    rules: ExtensionRules,
+) -> _FloatArray:
+    """:func:`_score` of a block of cells (same operations, same order), −inf where not a
+    candidate and +inf where NaN (Polars sorts NaN first). ``factor`` holds the overlap and is
+    overwritten."""
+    factor *= -rules.overlap_penalty.value
+    factor += 1.0  # 1 − λ × overlap
+    keyed = np.power(density, rules.density_exponent.value)
+    keyed *= np.power(term, rules.complexity_exponent.value)
+    keyed *= factor
+    keyed[np.isnan(keyed)] = np.inf
+    keyed[~candidate] = -np.inf
+    return keyed
+
+
+def _ranked(
+    result: ComplexityResult, cells: _Cells, links: _Links, wanted: _Mask, rules: ExtensionRules
+) -> tuple[_IndexArray, _IndexArray, _IndexArray, _Scores]:
+    """The ``top_n`` candidates of each wanted location: rows, columns, ranks and scores."""
+    density = cells.dense("density").astype(np.float64, copy=False)
+    term = _term(result, cells, rules)
+    holders = links.holders(cells.held)
+    count = links.counts.astype(np.float64)[:, np.newaxis]
+    none = np.zeros(0, dtype=np.int64)
+    found = [(none, none, none)]
+    for start in range(0, density.shape[0], _BLOCK):
+        block = slice(start, start + _BLOCK)
+        part = density[block]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            candidate = (
+                wanted[block, np.newaxis]
+                & cells.lacking[block]
+                & (part >= rules.min_density.value)
+                & (part > 0)
             )
-        )
-    flat = pl.concat(parts) if parts else pl.DataFrame()
-    if flat.height == 0:
-        return pl.DataFrame(
-            schema={
-                "location": pl.String(),
-                "activity": pl.String(),
-                "related_activities": pl.List(pl.String()),
-                "related_proximity": pl.List(pl.Float64()),
-            }
-        )
-    lists = flat.group_by("row", maintain_order=True).agg(
-        pl.col("related").alias("related_activities"),
-        pl.col("proximity").alias("related_proximity"),
+            overlap = np.divide(holders[block], count[block])
+        overlap[links.counts[block] == 0] = 0.0
+        keyed = _keyed(part, term[block] if term.shape[0] > 1 else term, overlap, candidate, rules)
+        rows, cols, rank = _best(keyed, rules.top_n.value)
+        found.append((rows + start, cols, rank))
+    rows, cols, rank = (np.concatenate(parts) for parts in zip(*found, strict=True))
+    # The same arithmetic again on the picked cells only (so the numbers are identical).
+    picked = _score(
+        density[rows, cols],
+        np.broadcast_to(term, density.shape)[rows, cols],
+        holders[rows, cols].astype(np.float64),
+        count[rows, 0],
+        rules,
     )
-    return (
-        chosen.select("location", "activity")
-        .with_row_index("row")
-        .with_columns(pl.col("row").cast(pl.Int64))
-        .join(lists.with_columns(pl.col("row").cast(pl.Int64)), on="row", how="inner")
-        .drop("row")
-    )
+    return rows, cols, rank, picked
 
 
 def suggest_extensions(
@@ -415,68 +704,40 @@ def suggest_extensions(
     average complexity). Method: module docstring.
     """
     _require_columns(neighbours, ["location", "neighbour"], "邻近园区数据")
-    cells = result.cells
-    if locations is not None:
-        wanted = pl.DataFrame({"location": list(locations)}, schema={"location": pl.String()})
-    else:
-        wanted = cells.select("location").unique()
     neighbours = neighbours.select(
         pl.col("location").cast(pl.String), pl.col("neighbour").cast(pl.String)
     )
-    presence = _Presence.of(result)
-    counts = neighbours.group_by("location").agg(pl.len().cast(pl.UInt32).alias("neighbours"))
-    alpha = rules.density_exponent.value
-    beta = rules.complexity_exponent.value
-    penalty = rules.overlap_penalty.value
-    share = (
-        pl.when(pl.col("neighbours") > 0)
-        .then(pl.col("holders") / pl.col("neighbours"))
-        .otherwise(0.0)
+    cells = _Cells.of(result)
+    links = _Links.of(neighbours, cells.locations)
+    rows, cols, rank, values = _ranked(result, cells, links, _wanted(cells, locations), rules)
+    pci = _by_code(result.activities, "activity", "pci", cells.activities)[cols]
+    eci = _by_code(result.locations, "location", "eci", cells.locations)[rows]
+    holder_count, holding = links.holding(cells.held, rows, cols, values.holders > 0)
+    related_count, related, proximity = _closest(
+        _phi(result.proximity, cells.activities), cells.held, rows, cols, rules.explain_top.value
     )
-    candidates = (
-        cells.join(wanted, on="location", how="semi")
-        .filter(
-            (pl.col("m") == 0)
-            & pl.col("density").is_not_null()
-            & (pl.col("density") >= rules.min_density.value)
-            & (pl.col("density") > 0)
-        )
-        .join(complexity_term(result, rules), on=["location", "activity"], how="left")
-        .join(result.activities.select("activity", "pci"), on="activity", how="left")
-        .join(result.locations.select("location", "eci"), on="location", how="left")
-        .join(counts, on="location", how="left")
-        .join(_holder_counts(presence, neighbours, wanted), on=["location", "activity"], how="left")
-        .with_columns(pl.col("neighbours").fill_null(0), pl.col("holders").fill_null(0.0))
-        .with_columns(share.alias("overlap"))
-        .with_columns(
-            (
-                pl.col("density").pow(alpha)
-                * pl.col("complexity").pow(beta)
-                * (1.0 - penalty * pl.col("overlap"))
-            ).alias("score")
-        )
-        .sort(["location", "score", "activity"], descending=[False, True, False])
-        .with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.UInt32).over("location").alias("rank"))
-        .filter(pl.col("rank") <= rules.top_n.value)
+    found = cells.at(("density", "cog", "value", "rca"), rows, cols)
+    suggestions = pl.DataFrame(
+        [
+            cells.locations.gather(rows).alias("location"),
+            pl.Series("rank", rank, dtype=pl.UInt32),
+            cells.activities.gather(cols).alias("activity"),
+            pl.Series("score", values.score),
+            found.get_column("density"),
+            pl.Series("complexity", values.term),
+            pl.Series("pci", pci, nan_to_null=True),
+            found.get_column("cog"),
+            found.get_column("value"),
+            found.get_column("rca"),
+            pl.Series("overlap", values.overlap),
+            pl.Series("neighbours", links.counts[rows], dtype=pl.UInt32),
+            _lists("neighbour_holders", cells.locations.gather(holding), holder_count),
+            _lists("related_activities", cells.activities.gather(related), related_count),
+            _lists("related_proximity", pl.Series(proximity, dtype=pl.Float64), related_count),
+            pl.Series("raises_complexity", pci > eci, dtype=pl.Boolean),
+        ]
     )
-    empty_text = pl.lit([], dtype=pl.List(pl.String))
-    suggestions = (
-        candidates.join(
-            _explanations(candidates, presence, rules.explain_top.value),
-            on=["location", "activity"],
-            how="left",
-        )
-        .join(
-            _holder_lists(candidates, presence, neighbours), on=["location", "activity"], how="left"
-        )
-        .with_columns(
-            pl.col("neighbour_holders").fill_null(empty_text),
-            pl.col("related_activities").fill_null(empty_text),
-            pl.col("related_proximity").fill_null(pl.lit([], dtype=pl.List(pl.Float64))),
-            (pl.col("pci") > pl.col("eci")).fill_null(False).alias("raises_complexity"),
-        )
-        .select(list(SUGGESTION_SCHEMA))
-        .cast(SUGGESTION_SCHEMA)  # type: ignore[arg-type]
-        .sort("location", "rank")
+    return ExtensionResult(
+        suggestions=suggestions.cast(SUGGESTION_SCHEMA),  # type: ignore[arg-type]
+        neighbours=neighbours,
     )
-    return ExtensionResult(suggestions=suggestions, neighbours=neighbours)

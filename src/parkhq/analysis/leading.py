@@ -406,10 +406,11 @@ def compare_declared(
         )
     not_real = grid.declared & (category_share < rules.declared.min_category_share.value)
     lead_park, lead_industry = grid.positions(lead)
-    in_industry = grid.industry_classes[:, lead_industry].T  # leading pairs × classes
-    lead_total = (output[lead_park] * in_industry).sum(axis=1)
-    lead_covered = (covered[lead_park] * in_industry).sum(axis=1)
-    any_declared = (declared_mask[lead_park] & grid.present[lead_park] & in_industry).any(axis=1)
+    to_industry = grid.industry_classes.astype(np.float64)  # classes × industries
+    lead_total = (output @ to_industry)[lead_park, lead_industry]
+    lead_covered = (covered @ to_industry)[lead_park, lead_industry]
+    declared_present = (declared_mask & grid.present).astype(np.float64)
+    any_declared = (declared_present @ to_industry)[lead_park, lead_industry] > 0
     with np.errstate(divide="ignore", invalid="ignore"):
         coverage = np.where(
             lead_total > 0, lead_covered / lead_total, np.where(any_declared, 1.0, 0.0)

@@ -28,6 +28,7 @@ import polars as pl
 from sqlalchemy import func, select
 
 from parkhq.analysis import declared as declared_analysis
+from parkhq.analysis.cube import IndustryCube
 from parkhq.analysis.extension import neighbour_pairs, park_complexity, suggest_extensions
 from parkhq.analysis.leading import apply_leading_rules, compare_declared, leading_indicators
 from parkhq.analysis.similarity import (
@@ -41,6 +42,7 @@ from parkhq.analysis.structure import (
     aggregate,
     concentration,
     growth,
+    in_parks,
     location_quotient,
     specialisation,
 )
@@ -137,9 +139,13 @@ PAIRS_MAX = 200
 
 @dataclass(frozen=True)
 class _Inputs:
-    """Every firm and park of the store (aggregated only), and the principal's parks."""
+    """Every firm and park of the store (aggregated only), and the principal's parks.
+
+    ``cube`` holds the firms summed once per park × class: the analyses over all parks read it.
+    """
 
     firms: pl.DataFrame
+    cube: IndustryCube
     parks: pl.DataFrame
     visible: frozenset[str]
     period: PeriodWindow
@@ -166,15 +172,39 @@ def _firms(db: Database, scope: Scope, periods: list[str]) -> pl.DataFrame:
     ).select(_FIRM_COLUMNS)
 
 
+def _in_park_regions(firms: pl.DataFrame, parks: pl.DataFrame) -> pl.DataFrame:
+    """Firms in a park take the park's province and prefecture (a park lies in one region)."""
+    regions = parks.select(
+        "park_code",
+        pl.col("province_code").alias("park_province"),
+        pl.col("city_code").alias("park_city"),
+    )
+    return (
+        firms.join(regions, on="park_code", how="left", maintain_order="left")
+        .with_columns(
+            pl.when(pl.col("park_code").is_not_null())
+            .then(pl.col("park_province"))
+            .otherwise(pl.col("province_code"))
+            .alias("province_code"),
+            pl.when(pl.col("park_code").is_not_null())
+            .then(pl.col("park_city"))
+            .otherwise(pl.col("city_code"))
+            .alias("city_code"),
+        )
+        .select(_FIRM_COLUMNS)
+    )
+
+
 def _load(db: Database, principal: Principal) -> _Inputs:
     everything = Scope.everything()
     last = latest_period(db, everything)
     periods = trailing_periods(last) if last else []
-    firms = _firms(db, everything, periods)
     parks = park_frame(db, everything).drop("park_id")
+    firms = _in_park_regions(_firms(db, everything, periods), parks)
+    cube = IndustryCube.from_firms(firms, ("output_value", "tax", "land_mu"))
     visible = frozenset(park_frame(db, principal.scope).get_column("park_code").to_list())
     window = PeriodWindow(first=periods[0] if periods else None, last=last, months=len(periods))
-    return _Inputs(firms=firms, parks=parks, visible=visible, period=window)
+    return _Inputs(firms=firms, cube=cube, parks=parks, visible=visible, period=window)
 
 
 def _rule_info(*rules: LeadingRules | SimilarityRules | ExtensionRules) -> list[RuleInfo]:
@@ -408,7 +438,7 @@ def _explain(
 def _extension(
     inputs: _Inputs, code: str, rules: ExtensionRules, refs: _Refs
 ) -> tuple[list[Suggestion], str]:
-    result = park_complexity(inputs.firms, rules)
+    result = park_complexity(inputs.cube, rules)
     if result is None:
         return [], "库中有产值的园区或行业不足 2 个，无法计算产业关联，暂无延链建议。"
     if code not in set(result.locations.get_column("location").to_list()):
@@ -485,7 +515,7 @@ def park_profile(
     park_firms = inputs.firms.filter(pl.col("park_code") == code)
     leading = apply_leading_rules(
         leading_indicators(
-            inputs.firms, level=leading_rules.level, class_map=_class_map(leading_rules.level)
+            inputs.cube, level=leading_rules.level, class_map=_class_map(leading_rules.level)
         ),
         leading_rules,
     )
@@ -543,11 +573,14 @@ def _province_similarity(
     inputs: _Inputs, province: str, rules: SimilarityRules
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """All measured pairs within the province (S ≥ 0) and its parks' 区位熵 profile."""
-    firms = inputs.firms.filter(pl.col("province_code") == province)
-    in_parks = firms.filter(pl.col("park_code").is_not_null())
+    firms = inputs.cube.filter(pl.col("province_code") == province)
     class_map = _class_map(rules.level)
     structure = aggregate(
-        in_parks, ("park_code", "province_code"), rules.level, rules.measure, class_map=class_map
+        in_parks(firms),
+        ("park_code", "province_code"),
+        rules.level,
+        rules.measure,
+        class_map=class_map,
     )
     pairs = pairwise_similarity(structure, measure=rules.measure, within=("province_code",))
     reference = aggregate(
@@ -705,13 +738,13 @@ def _province_facts(
     firms = inputs.firms.filter(pl.col("province_code") == province)
     leading = apply_leading_rules(
         leading_indicators(
-            inputs.firms, level=leading_rules.level, class_map=_class_map(leading_rules.level)
+            inputs.cube, level=leading_rules.level, class_map=_class_map(leading_rules.level)
         ).filter(pl.col("province_code") == province),
         leading_rules,
     )
     compared = (
         compare_declared(
-            firms,
+            inputs.cube.filter(pl.col("province_code") == province),
             declared_rows,
             category_catalogue().frame(),
             leading,
