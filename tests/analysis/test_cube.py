@@ -7,11 +7,13 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from parkhq.analysis.cube import IndustryCube, class_matrix
+from parkhq.analysis.cube import IndustryCube, park_matrix
+from parkhq.analysis.extension import neighbour_pairs, park_complexity, suggest_extensions
 from parkhq.analysis.structure import aggregate, in_parks
 from parkhq.errors import InvalidInput
 from parkhq.reference.categories import category_catalogue
 from parkhq.reference.industries import industry_catalogue
+from parkhq.reference.rules import load_extension_rules
 
 CLASSES = ["3011", "3021", "3611", "3612", "3911", "3971", "2710", "1713", "6531", "0111"]
 BY = [
@@ -149,13 +151,63 @@ def test_a_missing_measure_is_a_located_error() -> None:
         IndustryCube.from_firms(firms_frame(8).drop("city_code"))
 
 
-def test_the_class_matrix_is_the_same_from_rows_and_from_a_cube() -> None:
+@pytest.mark.parametrize("level", ["division", "group", "class", "category"])
+def test_the_park_matrix_holds_the_park_aggregates(level: str) -> None:
     firms = firms_frame(9)
-    from_rows = class_matrix(firms, "output_value")
-    from_cube = class_matrix(IndustryCube.from_firms(firms), "output_value")
-    assert from_rows.parks.to_list() == from_cube.parks.to_list()
-    assert from_rows.classes.to_list() == from_cube.classes.to_list()
-    np.testing.assert_allclose(from_rows.values, from_cube.values, rtol=1e-12)
-    np.testing.assert_array_equal(from_rows.present, from_cube.present)
-    cells = aggregate(in_parks(firms), ("park_code",), "class")
-    assert int(from_rows.present.sum()) == cells.height
+    class_map = class_map_for(level)
+    expected = aggregate(in_parks(firms), ("park_code",), level, class_map=class_map)
+    for source in (firms, IndustryCube.from_firms(firms)):
+        matrix = park_matrix(source, "output_value", level, class_map=class_map)
+        rows, cols = np.nonzero(matrix.present)
+        actual = pl.DataFrame(
+            {
+                "park_code": matrix.parks.gather(rows),
+                "industry": matrix.industries.gather(cols),
+                "output_value": matrix.values[rows, cols],
+            }
+        )
+        assert_frame_equal(
+            actual,
+            expected.select("park_code", "industry", "output_value"),
+            check_exact=False,
+            rel_tol=1e-12,
+        )
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_complexity_and_suggestions_from_a_cube_equal_those_from_firm_rows(seed: int) -> None:
+    firms = firms_frame(seed).with_columns(pl.col("output_value").fill_null(0.0))
+    rules = load_extension_rules()
+    expected = park_complexity(firms, rules)
+    actual = park_complexity(IndustryCube.from_firms(firms), rules)
+    if expected is None:
+        assert actual is None
+        return
+    assert actual is not None
+    for name in ("locations", "activities", "cells", "proximity"):
+        assert_frame_equal(
+            getattr(actual, name), getattr(expected, name), check_exact=False, rel_tol=1e-9
+        )
+    parks = firms.select("park_code", "city_code", "province_code").unique()
+    neighbours = neighbour_pairs(parks.drop_nulls("park_code"), rules.neighbours)
+    assert_frame_equal(
+        suggest_extensions(actual, neighbours, rules).suggestions,
+        suggest_extensions(expected, neighbours, rules).suggestions,
+        check_exact=False,
+        rel_tol=1e-9,
+    )
+
+
+def test_a_negative_total_on_a_cube_is_reported_like_on_firm_rows() -> None:
+    firms = firms_frame(2).with_columns(
+        pl.when(pl.int_range(pl.len()) == 0)
+        .then(pl.lit(-1e9))
+        .otherwise(pl.col("output_value"))
+        .alias("output_value")
+    )
+    rules = load_extension_rules()
+    with pytest.raises(InvalidInput, match="负数") as from_rows:
+        park_complexity(firms, rules)
+    with pytest.raises(InvalidInput, match="负数") as from_cube:
+        park_complexity(IndustryCube.from_firms(firms), rules)
+    assert str(from_cube.value) == str(from_rows.value)

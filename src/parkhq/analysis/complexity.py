@@ -60,9 +60,11 @@ from numpy.typing import NDArray
 from parkhq.errors import InvalidInput
 
 __all__ = [
+    "ActivityMatrix",
     "ComplexityConfig",
     "ComplexityResult",
     "complexity",
+    "complexity_of_matrix",
     "density",
     "proximity",
     "rca",
@@ -174,8 +176,13 @@ class _Pairs:
 
 
 @dataclass(frozen=True, slots=True)
-class _Matrix:
-    """A location × activity table as a dense matrix over the analysed codes."""
+class ActivityMatrix:
+    """A location × activity table as a dense matrix over the analysed codes.
+
+    ``values`` (locations × activities, non-negative and finite) has a positive total in every
+    row and column; ``locations`` / ``activities`` are its sorted codes. ``idle_*`` list the
+    codes of the table whose total is 0 (reported with count 0 and null indices).
+    """
 
     locations: pl.Series
     activities: pl.Series
@@ -330,7 +337,7 @@ def _pairs(
     )
 
 
-def _matrix(pairs: _Pairs) -> _Matrix:
+def _matrix(pairs: _Pairs) -> ActivityMatrix:
     """Dense matrix (duplicates summed) over locations and activities with a non-zero total."""
     values = pairs.checked_values()
     # Values are non-negative: a total is positive exactly when one of its values is.
@@ -352,7 +359,7 @@ def _matrix(pairs: _Pairs) -> _Matrix:
     cells += pairs.cols
     summed = np.bincount(cells, weights=values, minlength=n_loc * n_act)
     full: _FloatArray = summed.astype(np.float64, copy=False).reshape(n_loc, n_act)
-    return _Matrix(
+    return ActivityMatrix(
         pairs.locations, pairs.activities, full, pairs.idle_locations, pairs.idle_activities
     )
 
@@ -590,7 +597,7 @@ def _with_idle(frame: pl.DataFrame, key: str, idle: pl.Series, count: str) -> pl
 
 
 def _result_frames(
-    table: _Matrix, found: _Metrics, held: NDArray[np.bool_]
+    table: ActivityMatrix, found: _Metrics, held: NDArray[np.bool_]
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """The locations, activities and cells frames of :class:`ComplexityResult` (``held``:
     M as booleans, viewed as the Int8 ``m`` column)."""
@@ -662,8 +669,15 @@ def complexity(
 
 def _complexity_of(pairs: _Pairs, config: ComplexityConfig | None) -> ComplexityResult:
     """:func:`complexity` of a table already turned into codes and positions."""
+    return complexity_of_matrix(_matrix(pairs), config)
+
+
+def complexity_of_matrix(
+    table: ActivityMatrix, config: ComplexityConfig | None = None
+) -> ComplexityResult:
+    """:func:`complexity` of a table already summed into an :class:`ActivityMatrix` (needs at
+    least 2 locations and 2 activities)."""
     settings = config or ComplexityConfig()
-    table = _matrix(pairs)
     rca_values = _rca_matrix(table.values)
     held = rca_values >= settings.rca_threshold
     presence = held.astype(np.float64)

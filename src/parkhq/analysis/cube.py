@@ -36,7 +36,7 @@ from parkhq.analysis.structure import (
 )
 from parkhq.errors import InvalidInput
 
-__all__ = ["UNIT", "ClassMatrix", "IndustryCube", "class_matrix"]
+__all__ = ["UNIT", "IndustryCube", "ParkMatrix", "park_matrix"]
 
 UNIT = "park_code"
 """The unit column of a cube: a park code, null for firms outside any park."""
@@ -53,7 +53,7 @@ def _row_columns(firms: pl.DataFrame, measures: list[str], attributes: list[str]
     return firms.select(
         pl.col("industry_code").cast(_ALL_CLASSES, strict=False).to_physical().alias("_class"),
         pl.col(UNIT).cast(pl.String).cast(pl.Categorical).to_physical().alias("_park"),
-        *(pl.col(a).hash(seed=i).alias(f"_hash{i}") for i, a in enumerate(attributes)),
+        *([pl.struct(attributes).hash().alias("_hash")] if attributes else []),
         *(pl.col(m).cast(pl.Float64).fill_null(0.0) for m in measures),
     )
 
@@ -86,33 +86,19 @@ def _renumber(codes: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.i
 def _park_index(firms: pl.DataFrame, physical: pl.Series) -> tuple[pl.Series, NDArray[np.int64]]:
     """The park codes present (sorted) and each firm row's position among them (−1: none).
 
-    ``physical`` holds the rows' categorical codes of ``park_code`` (null outside parks).
+    ``physical`` holds the rows' categorical codes of ``park_code`` (null outside parks): the
+    first row of each code gives its name, and one look-up table turns codes into positions.
     """
-    codes = physical.cast(pl.Int64).fill_null(-1).to_numpy()
-    inside = codes >= 0
-    everyone = bool(inside.all())
-    number, _ = _renumber(codes if everyone else codes[inside])
-    first = _first_rows(number, int(number.max(initial=-1)) + 1)
-    rows = first if everyone else np.flatnonzero(inside)[first]
-    names = firms.get_column(UNIT).cast(pl.String).gather(rows)
+    first = physical.arg_unique().to_numpy()
+    first = first[physical.gather(first).is_not_null().to_numpy()]
+    codes = physical.gather(first).cast(pl.Int64).to_numpy()
+    names = firms.get_column(UNIT).cast(pl.String).gather(first)
     order = names.arg_sort().to_numpy()
-    rank = np.empty(order.size, dtype=np.int64)
-    rank[order] = np.arange(order.size)
-    if everyone:
-        return names.gather(order), rank[number]
-    index = np.full(codes.size, -1, dtype=np.int64)
-    index[inside] = rank[number]
+    # One spare slot at the end stays −1: a null code (−1) reads it.
+    lookup = np.full(int(codes.max(initial=-1)) + 2, -1, dtype=np.int64)
+    lookup[codes[order]] = np.arange(order.size)
+    index = lookup[physical.cast(pl.Int64).fill_null(-1).to_numpy()]
     return names.gather(order), index
-
-
-def _combined_hash(columns: pl.DataFrame, count: int) -> NDArray[np.uint64]:
-    """One 64-bit hash per row from the ``_hash<i>`` columns (zeros when there are none)."""
-    combined = np.zeros(columns.height, dtype=np.uint64)
-    for i in range(count):
-        combined = (
-            combined * np.uint64(0x9E3779B97F4A7C15) + columns.get_column(f"_hash{i}").to_numpy()
-        )
-    return combined
 
 
 def _first_rows(index: NDArray[np.int64], size: int) -> NDArray[np.int64]:
@@ -169,7 +155,11 @@ class IndustryCube:
         columns = _row_columns(firms, chosen, attrs)
         classes, class_index = _class_index(firms, columns.get_column("_class"))
         parks = _park_index(firms, columns.get_column("_park"))
-        hashes = _combined_hash(columns, len(attrs))
+        hashes = (
+            columns.get_column("_hash").to_numpy()
+            if attrs
+            else np.zeros(firms.height, dtype=np.uint64)
+        )
         units, unit_index = _units(firms, parks, attrs, hashes)
         cells = unit_index * classes.len() + class_index
         size = units.height * classes.len()
@@ -418,25 +408,30 @@ def _units(
 
 
 @dataclass(frozen=True)
-class ClassMatrix:
-    """Parks × 4-digit classes totals of one measure, for analyses that work on matrices.
+class ParkMatrix:
+    """Parks × industries totals of one measure, for analyses that work on matrices.
 
-    ``parks`` and ``classes`` are sorted and index the rows and columns of ``values`` (the
-    summed measure; null measures add nothing) and ``present`` (at least one firm).
+    ``parks`` and ``industries`` (codes at the level, or category names) are sorted and index
+    the rows and columns of ``values`` (the summed measure; null measures add nothing) and
+    ``present`` (at least one firm, as the rows of :func:`~parkhq.analysis.structure.aggregate`).
     """
 
     parks: pl.Series
-    classes: pl.Series
+    industries: pl.Series
     values: NDArray[np.float64]
     present: NDArray[np.bool_]
 
 
-def class_matrix(firms: pl.DataFrame | IndustryCube, measure: str) -> ClassMatrix:
-    """The :class:`ClassMatrix` of the firms in parks (read off a cube, or summed from rows).
-
-    Input: a firm frame (``park_code``, ``industry_code`` 4-digit, ``measure``) or a cube.
-    Firms outside parks are left out.
-    """
+def park_matrix(
+    firms: pl.DataFrame | IndustryCube,
+    measure: str,
+    level: Level = "class",
+    *,
+    class_map: pl.DataFrame | None = None,
+) -> ParkMatrix:
+    """The :class:`ParkMatrix` of the firms in parks at ``level`` (read off a cube, or summed
+    from firm rows: ``park_code``, ``industry_code`` 4-digit, ``measure``). Firms outside parks
+    are left out."""
     cube = (
         firms
         if isinstance(firms, IndustryCube)
@@ -448,9 +443,10 @@ def class_matrix(firms: pl.DataFrame | IndustryCube, measure: str) -> ClassMatri
             f"企业数据缺少列：{measure}；现有列：{'、'.join(parks.columns)}",
             detail={"missing": [measure], "columns": parks.columns},
         )
-    return ClassMatrix(
+    industries, mapping = parks._level(level, class_map)
+    return ParkMatrix(
         parks=parks.units.get_column(UNIT),
-        classes=parks.classes,
-        values=parks.totals[measure],
-        present=parks.firm_counts > 0,
+        industries=industries,
+        values=_combine(None, parks.totals[measure], mapping),
+        present=_combine(None, parks.firm_counts, mapping) > 0,
     )

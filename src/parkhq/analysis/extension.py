@@ -55,12 +55,15 @@ import pyarrow as pa  # type: ignore[import-untyped]
 import scipy.sparse as sp
 
 from parkhq.analysis.complexity import (
+    ActivityMatrix,
     ComplexityConfig,
     ComplexityResult,
     _complexity_of,
     _pairs,
     cell_grid,
+    complexity_of_matrix,
 )
+from parkhq.analysis.cube import IndustryCube, ParkMatrix, park_matrix
 from parkhq.analysis.structure import INDUSTRY, FirmData, aggregate, in_parks
 from parkhq.errors import InvalidInput
 from parkhq.reference.rules import ExtensionLevel, ExtensionRules, NeighbourRules
@@ -157,8 +160,14 @@ def park_complexity(firms: FirmData, rules: ExtensionRules) -> ComplexityResult 
     activities have a positive total (relatedness is then undefined); otherwise the
     :class:`~parkhq.analysis.complexity.ComplexityResult` with ``rules.rca_threshold``.
     """
-    table = park_activity_table(firms, level=rules.level, measure=rules.measure)
     config = ComplexityConfig(rca_threshold=rules.rca_threshold.value)
+    if isinstance(firms, IndustryCube):
+        matrix = _activity_matrix(park_matrix(firms, rules.measure, rules.level))
+        if matrix is not None:
+            if matrix.locations.len() < 2 or matrix.activities.len() < 2:
+                return None
+            return complexity_of_matrix(matrix, config)
+    table = park_activity_table(firms, level=rules.level, measure=rules.measure)
     try:
         return _complexity_of(_pairs(table, "location", "activity", "value", "数值"), config)
     except InvalidInput:
@@ -166,6 +175,25 @@ def park_complexity(firms: FirmData, rules: ExtensionRules) -> ComplexityResult 
         if _too_few_positive(table):
             return None
         raise
+
+
+def _activity_matrix(parks: ParkMatrix) -> ActivityMatrix | None:
+    """The parks × activities table of :func:`park_activity_table` as a matrix, or None when
+    a value is negative or not finite (the table path then names the offending rows)."""
+    values = parks.values
+    if not np.isfinite(values).all() or (values < 0).any():
+        return None
+    active_rows = values.sum(axis=1) > 0
+    active_cols = values.sum(axis=0) > 0
+    listed_rows = parks.present.any(axis=1)
+    listed_cols = parks.present.any(axis=0)
+    return ActivityMatrix(
+        locations=parks.parks.filter(pl.Series(active_rows)),
+        activities=parks.industries.filter(pl.Series(active_cols)),
+        values=np.ascontiguousarray(values[np.ix_(active_rows, active_cols)]),
+        idle_locations=parks.parks.filter(pl.Series(listed_rows & ~active_rows)),
+        idle_activities=parks.industries.filter(pl.Series(listed_cols & ~active_cols)),
+    )
 
 
 def _too_few_positive(table: pl.DataFrame) -> bool:

@@ -34,7 +34,7 @@ import numpy as np
 import polars as pl
 from numpy.typing import NDArray
 
-from parkhq.analysis.cube import ClassMatrix, class_matrix
+from parkhq.analysis.cube import ParkMatrix, park_matrix
 from parkhq.analysis.structure import (
     INDUSTRY,
     FirmData,
@@ -383,8 +383,8 @@ def compare_declared(
     counts = _declared_counts(declared, item_column)
     current = _current_period(firms, period_column, period)
     _require_columns(current, ["park_code", "industry_code", "output_value"], "企业数据")
-    matrix = class_matrix(current, "output_value")
-    classes = matrix.classes.filter(pl.Series(matrix.present.any(axis=0)))
+    matrix = park_matrix(current, "output_value")
+    classes = matrix.industries.filter(pl.Series(matrix.present.any(axis=0)))
     category_classes = expand_category_map(category_map, classes)
     _require_columns(leading, ["park_code", INDUSTRY, "is_leading"], "实测主导产业")
     lead = leading.filter(pl.col("is_leading")).select("park_code", INDUSTRY).unique()
@@ -502,13 +502,13 @@ class _DeclaredGrid:
     def build(
         cls,
         counts: pl.DataFrame,
-        matrix: ClassMatrix,
+        matrix: ParkMatrix,
         declared_rows: pl.DataFrame,
         category_classes: pl.DataFrame,
         level_map: pl.DataFrame,
     ) -> _DeclaredGrid:
         parks = _distinct(counts.get_column("park_code"), matrix.parks)
-        classes = matrix.classes
+        classes = matrix.industries
         categories = _distinct(
             declared_rows.get_column("category"), category_classes.get_column("category")
         )
