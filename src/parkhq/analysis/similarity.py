@@ -731,14 +731,15 @@ def _top_profile(
     Shares use every row of the park; the 区位熵 is then computed for the kept rows only
     (s_ri / S_i, the same numbers as :func:`location_quotient`).
     """
-    total = pl.col(measure).sum().over("park_code")
-    shares = structure.select(
-        "park_code",
-        "province_code",
-        INDUSTRY,
-        measure,
-        pl.when(total > 0).then(pl.col(measure) / total).alias("share"),
-    )
+    columns = structure.select("park_code", "province_code", INDUSTRY, measure)
+    if columns.height == 0:
+        return location_quotient(structure.drop("city_code"), province, measure=measure)
+    frame, _, counts = _park_runs(columns)
+    values = frame.get_column(measure).cast(pl.Float64).fill_null(np.nan).to_numpy()
+    totals = np.repeat(np.add.reduceat(np.nan_to_num(values), np.cumsum(counts) - counts), counts)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(totals > 0, values / totals, np.nan)
+    shares = frame.with_columns(pl.Series("share", share).fill_nan(None))
     candidates = _top_candidates(shares, top_n)
     if candidates is None:
         return location_quotient(structure.drop("city_code"), province, measure=measure)
