@@ -7,8 +7,6 @@ imported from the package.
 
 from __future__ import annotations
 
-from typing import Any
-
 import polars as pl
 
 from parkhq.analysis.leading import (
@@ -70,46 +68,11 @@ def compare_declared(
     category_map: pl.DataFrame,
     leading: pl.DataFrame,
     rules: LeadingRules,
-    *,
     class_map: pl.DataFrame | None = None,
-    item_column: str = "raw",
-    period_column: str | None = None,
-    period: Any = None,
 ) -> pl.DataFrame:
-    """Compare each park's declared 主导产业 with its measured structure.
-
-    Input:
-
-    * ``firms`` — ``park_code``, ``industry_code`` (4-digit), ``output_value`` (万元); with
-      ``period_column`` the ``period`` (default latest) is used;
-    * ``declared`` — the normaliser's rows ``(park_code, raw, category)``: one row per declared
-      item (or per item × category when an item names two categories); ``category`` is null for
-      an item that could not be normalised. ``declared_count`` is the number of distinct items
-      (``item_column``, default ``raw``), because two items may map to one category; a
-      ``declared_count`` column (one value per park, e.g. ``count`` of
-      :func:`parkhq.analysis.declared.portfolio_frame`) may be given instead of items;
-    * ``category_map`` — ``(category, class_code)``, GB/T 4754 codes of 2–4 digits;
-    * ``leading`` — :func:`measured_leading` output for the same firms and ``rules``;
-    * ``class_map`` — for ``rules.level == 'section'`` the ``(class_code, section)`` map;
-      for ``'category'`` defaults to ``category_map``.
-
-    Output, one row per park in ``declared``:
-
-    * ``declared_count`` and ``exceeds_three`` (``declared_count > rules.declared.max_count``,
-      the Guideline's 原则上不宜超过3个主导产业);
-    * ``declared_categories`` (sorted list);
-    * ``declared_output_share`` — share of park output (0–1) in the union of the declared
-      categories' classes (a firm counts once), REFERENCE §7.1 主导产业集中度;
-    * ``verdict`` (``strong`` ≥ ``strong_share`` 70 % — MIIT 特色产业集群; ``weak`` <
-      ``weak_share`` 40 %; ``moderate`` between; ``no_data`` when the park has no output) and
-      ``verdict_label`` (Chinese, :data:`VERDICT_LABELS`);
-    * ``declared_but_not_real`` — declared categories whose measured share is below
-      ``min_category_share``;
-    * ``real_but_undeclared`` — measured leading industries less than ``coverage_share`` of
-      whose park output lies in classes of the declared categories.
-
-    The two lists are null for a park without output data.
-    """
+    """The join implementation of :func:`parkhq.analysis.leading.compare_declared` (items in
+    ``raw``, no period column)."""
+    item_column, period_column, period = "raw", None, None
     declared_rows = _declared_rows(declared)
     counts = _declared_counts(declared, item_column)
     park_classes = _park_classes(_current_period(firms, period_column, period))

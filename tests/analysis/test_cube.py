@@ -7,6 +7,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from frames import rows_frame
 from parkhq.analysis.cube import IndustryCube, park_matrix
 from parkhq.analysis.extension import neighbour_pairs, park_complexity, suggest_extensions
 from parkhq.analysis.structure import aggregate, in_parks
@@ -43,18 +44,8 @@ def firms_frame(seed: int) -> pl.DataFrame:
         output = float(rng.lognormal(5, 2)) if rng.random() > 0.2 else None
         employees = int(rng.integers(1, 500)) if rng.random() > 0.2 else None
         rows.append((park, province, city, str(rng.choice(CLASSES)), output, employees))
-    return pl.DataFrame(
-        rows,
-        schema={
-            "park_code": pl.String,
-            "province_code": pl.String,
-            "city_code": pl.String,
-            "industry_code": pl.String,
-            "output_value": pl.Float64,
-            "employees": pl.Int64,
-        },
-        orient="row",
-    )
+    columns = ["park_code", "province_code", "city_code", "industry_code", "output_value"]
+    return rows_frame(rows, [*columns, "employees"])
 
 
 def class_map_for(level: str) -> pl.DataFrame | None:

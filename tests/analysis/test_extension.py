@@ -25,25 +25,13 @@ from parkhq.analysis.extension import (
 )
 from parkhq.errors import InvalidInput, RuleSetError
 from parkhq.reference.rules import (
-    ExtensionRules,
     load_extension_rules,
-    parse_extension_rules,
 )
+from rule_sets import extension_rules_with
 
 
 def shipped() -> dict[str, Any]:
     return load_extension_rules().model_dump(mode="json")
-
-
-def rules_with(**changes: Any) -> ExtensionRules:
-    """The shipped rule set with some values replaced (``name=value`` sets ``name.value``)."""
-    data = shipped()
-    for key, value in changes.items():
-        if isinstance(data.get(key), dict) and "value" in data[key]:
-            data[key]["value"] = value
-        else:
-            data[key] = value
-    return parse_extension_rules(data)
 
 
 def hand_result() -> ComplexityResult:
@@ -106,17 +94,17 @@ def test_the_shipped_extension_rule_set_loads_with_its_source_and_grain() -> Non
 
 def test_an_overlap_penalty_above_one_is_refused() -> None:
     with pytest.raises(RuleSetError, match="overlap_penalty"):
-        rules_with(overlap_penalty=1.5)
+        extension_rules_with(overlap_penalty=1.5)
 
 
 def test_a_complexity_floor_of_one_is_refused() -> None:
     with pytest.raises(RuleSetError, match="complexity_floor"):
-        rules_with(complexity_floor=1.0)
+        extension_rules_with(complexity_floor=1.0)
 
 
 def test_an_unknown_complexity_term_is_refused() -> None:
     with pytest.raises(RuleSetError, match="complexity_term"):
-        rules_with(complexity_term="eci")
+        extension_rules_with(complexity_term="eci")
 
 
 def test_a_local_extension_rule_file_is_loaded_from_its_path(tmp_path: Path) -> None:
@@ -134,7 +122,7 @@ def test_a_local_extension_rule_file_is_loaded_from_its_path(tmp_path: Path) -> 
 
 def test_pci_term_is_min_max_normalised_to_the_floor() -> None:
     # C = 0.2 + 0.8 × (PCI − (−1)) / (3 − (−1)): a → 0.2, b → 0.4, c → 0.6, d → 1.0.
-    terms = complexity_term(hand_result(), rules_with(complexity_floor=0.2))
+    terms = complexity_term(hand_result(), extension_rules_with(complexity_floor=0.2))
     p1 = dict(terms.filter(pl.col("location") == "P1").select("activity", "complexity").rows())
     assert p1 == pytest.approx({"a": 0.2, "b": 0.4, "c": 0.6, "d": 1.0})
 
@@ -142,7 +130,7 @@ def test_pci_term_is_min_max_normalised_to_the_floor() -> None:
 def test_score_is_density_times_complexity_times_the_neighbour_overlap_penalty() -> None:
     # c: 0.5 × 0.6 × (1 − 0.5 × 1/2) = 0.225 (P2 of P1's two neighbours holds c);
     # d: 0.25 × 1.0 × (1 − 0.5 × 1/2) = 0.1875 (P3 holds d).
-    rules = rules_with(complexity_floor=0.2, overlap_penalty=0.5, min_density=0.05)
+    rules = extension_rules_with(complexity_floor=0.2, overlap_penalty=0.5, min_density=0.05)
     found = suggest_extensions(hand_result(), CITY_NEIGHBOURS, rules, locations=["P1"])
     rows = found.suggestions.select("activity", "rank", "score", "overlap").rows()
     assert rows == [
@@ -154,14 +142,14 @@ def test_score_is_density_times_complexity_times_the_neighbour_overlap_penalty()
 
 def test_without_an_overlap_penalty_the_more_complex_activity_wins() -> None:
     # c: 0.5 × 0.6 = 0.30; d: 0.25 × 1.0 = 0.25 → with a density exponent of 0, d (C = 1) first.
-    rules = rules_with(complexity_floor=0.2, overlap_penalty=0.0, density_exponent=0.0)
+    rules = extension_rules_with(complexity_floor=0.2, overlap_penalty=0.0, density_exponent=0.0)
     found = suggest_extensions(hand_result(), CITY_NEIGHBOURS, rules, locations=["P1"])
     assert found.suggestions.get_column("activity").to_list() == ["d", "c"]
     assert found.suggestions.get_column("score").to_list() == pytest.approx([1.0, 0.6])
 
 
 def test_each_suggestion_names_the_closest_present_activities_and_the_neighbours_holding_it():
-    rules = rules_with(explain_top=3)
+    rules = extension_rules_with(explain_top=3)
     found = suggest_extensions(hand_result(), CITY_NEIGHBOURS, rules, locations=["P1"])
     by_activity = {row["activity"]: row for row in found.suggestions.iter_rows(named=True)}
     assert by_activity["c"]["related_activities"] == ["a", "b"]
@@ -175,23 +163,23 @@ def test_each_suggestion_names_the_closest_present_activities_and_the_neighbours
 
 
 def test_density_below_the_minimum_and_ranks_beyond_top_n_are_dropped() -> None:
-    rules = rules_with(min_density=0.3)
+    rules = extension_rules_with(min_density=0.3)
     found = suggest_extensions(hand_result(), CITY_NEIGHBOURS, rules, locations=["P1"])
     assert found.suggestions.get_column("activity").to_list() == ["c"]
-    capped = suggest_extensions(hand_result(), CITY_NEIGHBOURS, rules_with(top_n=1))
+    capped = suggest_extensions(hand_result(), CITY_NEIGHBOURS, extension_rules_with(top_n=1))
     assert capped.suggestions.group_by("location").len().get_column("len").max() == 1
 
 
 def test_explanations_are_capped_at_explain_top() -> None:
     found = suggest_extensions(
-        hand_result(), CITY_NEIGHBOURS, rules_with(explain_top=1), locations=["P1"]
+        hand_result(), CITY_NEIGHBOURS, extension_rules_with(explain_top=1), locations=["P1"]
     )
     assert found.suggestions.get_column("related_activities").to_list() == [["a"], ["b"]]
 
 
 def test_cog_term_uses_the_cells_lacking_the_activity() -> None:
     # COG over M = 0 cells spans −1 … 2: P1 c (COG 1) → 0.2 + 0.8 × 2/3, d (COG 2) → 1.0.
-    terms = complexity_term(hand_result(), rules_with(complexity_term="cog"))
+    terms = complexity_term(hand_result(), extension_rules_with(complexity_term="cog"))
     p1 = dict(terms.filter(pl.col("location") == "P1").select("activity", "complexity").rows())
     assert p1["c"] == pytest.approx(0.2 + 0.8 * 2 / 3)
     assert p1["d"] == pytest.approx(1.0)
@@ -199,7 +187,7 @@ def test_cog_term_uses_the_cells_lacking_the_activity() -> None:
 
 def test_a_park_without_neighbours_has_no_overlap() -> None:
     none = CITY_NEIGHBOURS.clear()
-    found = suggest_extensions(hand_result(), none, rules_with(), locations=["P1"])
+    found = suggest_extensions(hand_result(), none, extension_rules_with(), locations=["P1"])
     assert found.suggestions.get_column("overlap").to_list() == [0.0, 0.0]
     assert found.suggestions.get_column("neighbours").to_list() == [0, 0]
 
@@ -278,7 +266,7 @@ def test_the_activity_table_sums_firms_by_park_and_group_leaving_out_firms_outsi
 def test_relatedness_density_from_firms_matches_the_hand_computation() -> None:
     # φ(391,171) = φ(391,175) = 1/2, φ(391,392) = 1/max(2,1) = 1/2, φ(391,391) = 1, so A's
     # density around 391 is (1/2 + 1/2) / (1/2 + 1/2 + 1 + 1/2) = 0.4; around 392 it is 0.
-    rules = rules_with(complexity_exponent=0.0, overlap_penalty=0.5, min_density=0.05)
+    rules = extension_rules_with(complexity_exponent=0.0, overlap_penalty=0.5, min_density=0.05)
     result = park_complexity(firm_table(), rules)
     assert result is not None
     presence = result.cells.filter(pl.col("m") == 1).select("location", "activity").rows()
@@ -319,7 +307,7 @@ def test_a_proximity_list_holding_one_triangle_explains_like_both_orders() -> No
     full = hand_result()
     upper = full.proximity.filter(pl.col("activity_1") <= pl.col("activity_2"))
     half = ComplexityResult(full.locations, full.activities, full.cells, upper)
-    rules = rules_with()
+    rules = extension_rules_with()
     both = suggest_extensions(full, CITY_NEIGHBOURS, rules).suggestions
     one = suggest_extensions(half, CITY_NEIGHBOURS, rules).suggestions
     assert one.equals(both)
@@ -331,6 +319,8 @@ def test_a_suggestion_without_a_present_neighbour_activity_has_an_empty_explanat
         pl.when(pl.col("location") == "P1").then(pl.lit(0, dtype=pl.Int8)).otherwise("m").alias("m")
     )
     bare = ComplexityResult(result.locations, result.activities, cells, result.proximity)
-    found = suggest_extensions(bare, CITY_NEIGHBOURS, rules_with(), locations=["P1"]).suggestions
+    found = suggest_extensions(
+        bare, CITY_NEIGHBOURS, extension_rules_with(), locations=["P1"]
+    ).suggestions
     assert found.height == 4
     assert found.get_column("related_activities").to_list() == [[], [], [], []]

@@ -29,20 +29,10 @@ from parkhq.reference.rules import (
     ExtensionRules,
     NeighbourRules,
     load_extension_rules,
-    parse_extension_rules,
 )
+from rule_sets import extension_rules_with
 
 SEEDS = range(6)
-
-
-def rules_with(**changes: Any) -> ExtensionRules:
-    data = load_extension_rules().model_dump(mode="json")
-    for key, value in changes.items():
-        if isinstance(data.get(key), dict) and "value" in data[key]:
-            data[key]["value"] = value
-        else:
-            data[key] = value
-    return parse_extension_rules(data)
 
 
 def random_parks(rng: np.random.Generator, size: int = 40) -> pl.DataFrame:
@@ -256,7 +246,7 @@ RULE_VARIANTS: list[dict[str, Any]] = [
 @pytest.mark.parametrize("changes", RULE_VARIANTS)
 def test_suggestions_equal_the_park_by_park_reference(seed: int, changes: dict[str, Any]) -> None:
     rng = np.random.default_rng(seed)
-    rules = rules_with(**changes)
+    rules = extension_rules_with(**changes)
     result = park_complexity(random_firms(rng), rules)
     assert result is not None
     parks = random_parks(rng).with_columns(pl.col("park_code").str.replace("P0", "P"))
@@ -270,7 +260,7 @@ def test_suggestions_equal_the_park_by_park_reference(seed: int, changes: dict[s
 def test_a_result_assembled_by_hand_gives_the_same_suggestions(seed: int) -> None:
     # Cells shuffled and some rows dropped: the codes, not the layout of complexity(), place them.
     rng = np.random.default_rng(seed)
-    rules = rules_with(top_n=3)
+    rules = extension_rules_with(top_n=3)
     result = park_complexity(random_firms(rng), rules)
     assert result is not None and cell_grid(result) is not None
     shuffled = result.cells.sample(fraction=1.0, shuffle=True, seed=seed)
@@ -378,7 +368,7 @@ def tied_result(
 def test_ties_are_broken_by_activity_code(seed: int, changes: dict[str, Any]) -> None:
     rng = np.random.default_rng(seed)
     result = tied_result(rng)
-    rules = rules_with(**changes)
+    rules = extension_rules_with(**changes)
     parks = pl.DataFrame(
         {
             "park_code": result.locations.get_column("location"),

@@ -7,6 +7,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from frames import rows_frame
 from parkhq.analysis.cube import IndustryCube
 from parkhq.analysis.similarity import (
     low_level_homogeneity,
@@ -31,16 +32,8 @@ def firms_frame(seed: int) -> pl.DataFrame:
                 value = float(rng.choice([100.0, 250.0, rng.lognormal(5, 1)]))
                 rows.append((f"P{park:02d}", province, city, str(code), value))
     rows.append((None, "330000", "330100", "3011", 500.0))
-    return pl.DataFrame(
-        rows,
-        schema={
-            "park_code": pl.String,
-            "province_code": pl.String,
-            "city_code": pl.String,
-            "industry_code": pl.String,
-            "output_value": pl.Float64,
-        },
-        orient="row",
+    return rows_frame(
+        rows, ["park_code", "province_code", "city_code", "industry_code", "output_value"]
     )
 
 

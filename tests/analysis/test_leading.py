@@ -12,6 +12,7 @@ from typing import Any
 import polars as pl
 import pytest
 
+from frames import rows_frame
 from parkhq.analysis.leading import (
     VERDICT_LABELS,
     apply_leading_rules,
@@ -54,15 +55,9 @@ def firms_frame(
     rows: list[tuple[str | None, str, float]], province: str = "330000"
 ) -> pl.DataFrame:
     """Firms from (park_code, industry_code, output_value) tuples in one province."""
-    return pl.DataFrame(
+    return rows_frame(
         [(park, province, code, output) for park, code, output in rows],
-        schema={
-            "park_code": pl.String,
-            "province_code": pl.String,
-            "industry_code": pl.String,
-            "output_value": pl.Float64,
-        },
-        orient="row",
+        ["park_code", "province_code", "industry_code", "output_value"],
     )
 
 

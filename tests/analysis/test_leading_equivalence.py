@@ -13,6 +13,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 import leading_reference as reference
+from frames import rows_frame
 from parkhq.analysis.cube import IndustryCube
 from parkhq.analysis.leading import compare_declared, measured_leading
 from parkhq.reference.categories import category_catalogue
@@ -36,21 +37,10 @@ def _case(seed: int) -> tuple[pl.DataFrame, pl.DataFrame]:
         for item in range(int(rng.integers(0, 5))):
             category = str(rng.choice(names)) if rng.random() > 0.1 else None
             declared.append((park, f"条目{item}", category))
-    frame = pl.DataFrame(
-        firms,
-        schema={
-            "park_code": pl.String,
-            "province_code": pl.String,
-            "industry_code": pl.String,
-            "output_value": pl.Float64,
-        },
-        orient="row",
+    frame = rows_frame(
+        firms, ["park_code", "province_code", "industry_code", "output_value"]
     ).with_columns(pl.lit("330100").alias("city_code"))
-    rows = pl.DataFrame(
-        declared,
-        schema={"park_code": pl.String, "raw": pl.String, "category": pl.String},
-        orient="row",
-    )
+    rows = rows_frame(declared, ["park_code", "raw", "category"])
     return frame, rows
 
 

@@ -16,6 +16,7 @@ import polars as pl
 import pytest
 import scipy.sparse as sp
 
+from frames import rows_frame
 from parkhq.analysis import similarity
 from parkhq.analysis.similarity import (
     pairs_above,
@@ -36,16 +37,9 @@ from parkhq.reference.rules import (
 
 def structure_frame(rows: list[tuple[str, str, str, float]], city: str = "330100") -> pl.DataFrame:
     """Aggregated structure from (park_code, province_code, industry, output_value) tuples."""
-    return pl.DataFrame(
+    return rows_frame(
         [(park, province, city, industry, output) for park, province, industry, output in rows],
-        schema={
-            "park_code": pl.String,
-            "province_code": pl.String,
-            "city_code": pl.String,
-            "industry": pl.String,
-            "output_value": pl.Float64,
-        },
-        orient="row",
+        ["park_code", "province_code", "city_code", "industry", "output_value"],
     )
 
 

@@ -14,6 +14,7 @@ import pytest
 import scipy.sparse as sp
 from polars.testing import assert_frame_equal
 
+from frames import rows_frame
 from parkhq.analysis import similarity
 from parkhq.analysis.similarity import pairwise_similarity, portfolio_similarity
 from parkhq.errors import InvalidInput
@@ -35,16 +36,8 @@ def random_structure(seed: int, *, parks: int = 60, industries: int = 14) -> pl.
                 rows.append((f"P{park:03d}", province, city, f"{industry:02d}", value / 2))
                 value /= 2
             rows.append((f"P{park:03d}", province, city, f"{industry:02d}", value))
-    frame = pl.DataFrame(
-        rows,
-        schema={
-            "park_code": pl.String,
-            "province_code": pl.String,
-            "city_code": pl.String,
-            "industry": pl.String,
-            "output_value": pl.Float64,
-        },
-        orient="row",
+    frame = rows_frame(
+        rows, ["park_code", "province_code", "city_code", "industry", "output_value"]
     )
     # A few rows outside any province and an identical twin of the first park.
     twin = frame.filter(pl.col("park_code") == "P000").with_columns(

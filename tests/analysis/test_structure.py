@@ -17,6 +17,7 @@ import math
 import polars as pl
 import pytest
 
+from frames import rows_frame
 from parkhq.analysis.structure import (
     aggregate,
     concentration,
@@ -32,16 +33,7 @@ from parkhq.errors import InvalidInput
 
 def firms_frame(rows: list[tuple[str | None, str, str, float]]) -> pl.DataFrame:
     """Firms from (park_code, province_code, industry_code, output_value) tuples."""
-    return pl.DataFrame(
-        rows,
-        schema={
-            "park_code": pl.String,
-            "province_code": pl.String,
-            "industry_code": pl.String,
-            "output_value": pl.Float64,
-        },
-        orient="row",
-    )
+    return rows_frame(rows, ["park_code", "province_code", "industry_code", "output_value"])
 
 
 @pytest.fixture

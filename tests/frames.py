@@ -1,0 +1,28 @@
+"""Small typed frames for the analysis tests: rows of tuples, columns by name."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import polars as pl
+
+DTYPES: dict[str, pl.DataType] = {
+    "park_code": pl.String(),
+    "province_code": pl.String(),
+    "city_code": pl.String(),
+    "industry_code": pl.String(),
+    "industry": pl.String(),
+    "raw": pl.String(),
+    "category": pl.String(),
+    "output_value": pl.Float64(),
+    "tax": pl.Float64(),
+    "land_mu": pl.Float64(),
+    "employees": pl.Int64(),
+}
+"""The dtype of each column name the analyses read."""
+
+
+def rows_frame(rows: Sequence[Sequence[Any]], columns: Sequence[str]) -> pl.DataFrame:
+    """A frame of ``rows`` (tuples in the order of ``columns``) with the analyses' dtypes."""
+    return pl.DataFrame(list(rows), schema={c: DTYPES[c] for c in columns}, orient="row")
