@@ -36,7 +36,7 @@ from parkhq.analysis.structure import (
 )
 from parkhq.errors import InvalidInput
 
-__all__ = ["UNIT", "IndustryCube", "ParkMatrix", "park_matrix"]
+__all__ = ["UNIT", "Grouped", "IndustryCube", "ParkMatrix", "park_matrix"]
 
 UNIT = "park_code"
 """The unit column of a cube: a park code, null for firms outside any park."""
@@ -107,6 +107,29 @@ def _first_rows(index: NDArray[np.int64], size: int) -> NDArray[np.int64]:
     rows = np.arange(index.size, dtype=np.int64)
     first[index[::-1]] = rows[::-1]
     return first
+
+
+@dataclass(frozen=True)
+class Grouped:
+    """Groups × industries totals: the dense form of an aggregate.
+
+    ``groups`` holds the ``by`` columns, one row per group, sorted (nulls first) — no columns
+    when ``by`` is empty (one group: everything); ``industries`` the codes at the level (or
+    category names), sorted. ``values`` (measure → float64 groups × industries) and
+    ``firm_counts`` (int64) follow them. A cell with no firm has count 0: the aggregate frame
+    has a row exactly for each cell with a positive count (:meth:`cells`, row-major).
+    """
+
+    groups: pl.DataFrame
+    industries: pl.Series
+    values: Mapping[str, NDArray[np.float64]]
+    firm_counts: NDArray[np.int64]
+    dtypes: Mapping[str, pl.DataType]
+
+    def cells(self) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+        """Group rows and industry columns of the cells with firms, in row-major order."""
+        rows, cols = np.nonzero(self.firm_counts)
+        return rows, cols
 
 
 @dataclass(frozen=True)
@@ -225,13 +248,32 @@ class IndustryCube:
             ),
         )
 
-    def _aggregate(
+    def grouped(
+        self,
+        by: Sequence[str],
+        level: Level,
+        measure: str | Sequence[str],
+        *,
+        class_map: pl.DataFrame | None = None,
+    ) -> Grouped:
+        """The dense form of :meth:`aggregate`: groups × industries matrices (kept per cube)."""
+        measures = [measure] if isinstance(measure, str) else list(measure)
+        return cast(
+            "Grouped",
+            self._remember(
+                ("grouped", tuple(by), level, tuple(measures)),
+                class_map,
+                lambda: self._grouped(by, level, measures, class_map),
+            ),
+        )
+
+    def _grouped(
         self,
         by: Sequence[str],
         level: Level,
         measures: list[str],
         class_map: pl.DataFrame | None,
-    ) -> pl.DataFrame:
+    ) -> Grouped:
         require_columns(self.units, list(by), "企业数据")
         missing = [m for m in measures if m not in self.totals]
         if missing:
@@ -241,18 +283,31 @@ class IndustryCube:
             )
         groups, grouping = self._grouping(by)
         industries, mapping = self._level(level, class_map)
-        counts = _combine(grouping, self.firm_counts, mapping)
-        group_rows, industry_cols = np.nonzero(counts)
+        return Grouped(
+            groups=groups.select(by) if by else pl.DataFrame(),
+            industries=industries,
+            values={m: _combine(grouping, self.totals[m], mapping) for m in measures},
+            firm_counts=_combine(grouping, self.firm_counts, mapping),
+            dtypes={m: self.dtypes[m] for m in measures},
+        )
+
+    def _aggregate(
+        self,
+        by: Sequence[str],
+        level: Level,
+        measures: list[str],
+        class_map: pl.DataFrame | None,
+    ) -> pl.DataFrame:
+        dense = self.grouped(by, level, measures, class_map=class_map)
+        group_rows, industry_cols = dense.cells()
         columns = [
-            *(groups.get_column(key).gather(group_rows) for key in by),
-            industries.gather(industry_cols).alias(INDUSTRY),
+            *(dense.groups.get_column(key).gather(group_rows) for key in by),
+            dense.industries.gather(industry_cols).alias(INDUSTRY),
             *(
-                pl.Series(
-                    m, _combine(grouping, self.totals[m], mapping)[group_rows, industry_cols]
-                ).cast(self.dtypes[m])
+                pl.Series(m, dense.values[m][group_rows, industry_cols]).cast(dense.dtypes[m])
                 for m in measures
             ),
-            pl.Series("firm_count", counts[group_rows, industry_cols]).cast(pl.UInt32),
+            pl.Series("firm_count", dense.firm_counts[group_rows, industry_cols]).cast(pl.UInt32),
         ]
         return pl.DataFrame(columns)
 
