@@ -397,7 +397,7 @@ def compare_declared(
     output = grid.output
     total = output.sum(axis=1)
     has_data = total > 0
-    declared_mask = (grid.declared.astype(np.int64) @ grid.category_classes) > 0
+    declared_mask = (grid.declared.astype(np.float64) @ grid.category_classes) > 0
     covered = np.where(declared_mask, output, 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.where(has_data, covered.sum(axis=1) / total, np.nan)
