@@ -136,8 +136,9 @@ class Grouped:
 class IndustryCube:
     """Measures of firms summed per unit × class (see the module docstring).
 
-    * ``units`` — one row per unit: ``park_code`` and the attribute columns; row ``u`` is row
-      ``u`` of every array;
+    * ``units`` — one row per unit: ``park_code`` and the attribute columns; the parks first
+      (sorted by code, each once), then the units of firms outside parks; row ``u`` is row ``u``
+      of every array;
     * ``classes`` — the 4-digit GB/T 4754 classes present, sorted; column ``c`` of every array;
     * ``totals`` — measure → float64 array (units × classes) of summed values;
     * ``firm_counts`` — int64 array (units × classes) of firms;
@@ -200,9 +201,17 @@ class IndustryCube:
 
     def in_parks(self) -> IndustryCube:
         """The cube without the units of firms outside parks (``self`` when there are none)."""
-        if self.units.get_column(UNIT).null_count() == 0:
+        outside = self.units.get_column(UNIT).null_count()
+        if outside == 0:
             return self
-        return self.filter(pl.col(UNIT).is_not_null())
+        parks = self.units.height - outside  # parks come first: views, no copy
+        return IndustryCube(
+            units=self.units.head(parks),
+            classes=self.classes,
+            totals={name: values[:parks] for name, values in self.totals.items()},
+            firm_counts=self.firm_counts[:parks],
+            dtypes=self.dtypes,
+        )
 
     @property
     def columns(self) -> list[str]:

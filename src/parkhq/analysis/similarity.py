@@ -34,6 +34,7 @@ import polars as pl
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
+from parkhq.analysis.cube import Grouped, IndustryCube
 from parkhq.analysis.structure import (
     INDUSTRY,
     FirmData,
@@ -68,6 +69,16 @@ _PAIR_SCHEMA: dict[str, pl.DataType] = {
     "similarity": pl.Float64(),
     "krugman": pl.Float64(),
 }
+
+_CLUSTER_SCHEMA: dict[str, pl.DataType] = {
+    "park_code": pl.String(),
+    "cluster_id": pl.String(),
+    "cluster_size": pl.UInt32(),
+    "cluster_mean_similarity": pl.Float64(),
+}
+
+_PARK_KEYS = ("park_code", "province_code", "city_code")
+"""The unit columns of the structure frame the homogeneity analysis compares."""
 
 
 def _require_columns(frame: pl.DataFrame, columns: Sequence[str], what: str) -> None:
@@ -167,7 +178,11 @@ def _matrix(frame: pl.DataFrame, industry: str, weight: str | None) -> ShareMatr
 
 
 def _require_non_negative(structure: pl.DataFrame, measure: str) -> None:
-    negative = structure.select((pl.col(measure) < 0).sum()).item()
+    _refuse_negative(structure.select((pl.col(measure) < 0).sum()).item(), measure)
+
+
+def _refuse_negative(negative: int, measure: str) -> None:
+    """Raise for ``negative`` rows (cells) of a structure with a negative ``measure``."""
     if negative:
         raise InvalidInput(
             f"园区产业结构数据的 {measure} 有 {negative} 行为负数，无法计算结构相似系数",
@@ -371,6 +386,70 @@ def _scopes(frame: pl.DataFrame, groups: list[str], counts: np.ndarray) -> pl.Da
     return pl.DataFrame(values)
 
 
+def _require_threshold(min_similarity: float) -> None:
+    if not 0.0 <= min_similarity <= 1.0:
+        raise InvalidInput(
+            f"相似系数门槛应在 0–1 之间，实际为 {min_similarity}",
+            detail={"field": "min_similarity", "value": min_similarity},
+        )
+
+
+def _scope_order(scopes: pl.DataFrame, parks: int) -> tuple[pl.DataFrame, np.ndarray, np.ndarray]:
+    """Parks ordered by scope then park: the rows of the share matrix.
+
+    ``scopes`` holds the scope columns of each park in park order (no columns: one scope).
+    Returns the scope columns in matrix row order, the park of each matrix row and the scope
+    number (0, 1, …) of each matrix row.
+    """
+    if scopes.width == 0:
+        return scopes, np.arange(parks, dtype=np.int64), np.zeros(parks, dtype=np.int64)
+    groups = scopes.columns
+    ranked = scopes.with_row_index("park").sort([*groups, "park"])
+    order = ranked.get_column("park").to_numpy().astype(np.int64)
+    scope = ranked.select(pl.struct(groups).rle_id()).to_series().to_numpy().astype(np.int64)
+    return ranked.select(groups), order, scope
+
+
+def _scoped_shares(
+    entries: tuple[np.ndarray, np.ndarray, np.ndarray],
+    scope: np.ndarray,
+    industries: int,
+    *,
+    binary: bool,
+) -> Any:
+    """Row-normalised matrix of (values, matrix rows, industry columns) entries whose columns
+    are (scope, industry) cells, ``scope`` being the scope number of each matrix row."""
+    values, rows, cols = entries
+    scope_count = int(scope[-1]) + 1 if scope.size else 0
+    return _normalised_rows(
+        (values, rows, scope[rows] * industries + cols),
+        (scope.size, scope_count * industries),
+        binary=binary,
+    )
+
+
+def _pair_frame(
+    ranked: pl.Series,
+    scopes: pl.DataFrame,
+    pairs: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+) -> pl.DataFrame:
+    """The output of :func:`pairwise_similarity` from the park codes and scope columns of the
+    matrix rows and the row pairs (a, b, S, K) of :func:`_pairs`."""
+    pair_i, pair_j, similarity, krugman = pairs
+    frame = pl.DataFrame(
+        {
+            "park_a": ranked.gather(pair_i),
+            "park_b": ranked.gather(pair_j),
+            "similarity": similarity,
+            "krugman": krugman,
+        },
+        schema=_PAIR_SCHEMA,
+    )
+    if scopes.width == 0:
+        return frame
+    return scopes[pair_i].hstack(frame)
+
+
 def _pairwise(
     frame: pl.DataFrame,
     within: Sequence[str],
@@ -385,11 +464,7 @@ def _pairwise(
     columns are (scope, industry) cells: its sparse products only pair parks of one scope, and
     row pairs in order are the output order. String codes are gathered at the very end.
     """
-    if not 0.0 <= min_similarity <= 1.0:
-        raise InvalidInput(
-            f"相似系数门槛应在 0–1 之间，实际为 {min_similarity}",
-            detail={"field": "min_similarity", "value": min_similarity},
-        )
+    _require_threshold(min_similarity)
     groups = list(within)
     _require_columns(frame, groups, "园区数据")
     keys = ["park_code", *groups]
@@ -398,13 +473,8 @@ def _pairwise(
         pl.all_horizontal(pl.col(keys).is_not_null())
     )
     frame, units, counts = _park_runs(frame)
-    if groups:
-        scopes = _scopes(frame, groups, counts).with_row_index("park").sort([*groups, "park"])
-        order = scopes.get_column("park").to_numpy().astype(np.int64)
-        scope = scopes.select(pl.struct(groups).rle_id()).to_series().to_numpy()
-    else:
-        order = np.arange(units.len())
-        scope = np.zeros(units.len(), dtype=np.int64)
+    scopes = _scopes(frame, groups, counts) if groups else pl.DataFrame()
+    scopes, order, scope = _scope_order(scopes, units.len())
     if weight is not None:
         _require_non_negative(frame, weight)
     mask = _kept(frame, industry, weight)
@@ -417,26 +487,8 @@ def _pairwise(
     position = np.empty_like(order)
     position[order] = np.arange(order.size)
     rows = np.repeat(position, np.add.reduceat(mask, np.cumsum(counts) - counts, dtype=np.int64))
-    scope_count = int(scope[-1]) + 1 if scope.size else 0
-    shares = _normalised_rows(
-        (values, rows, scope[rows] * industries.len() + cols),
-        (units.len(), scope_count * industries.len()),
-        binary=weight is None,
-    )
-    pair_i, pair_j, similarity, krugman = _pairs(shares, min_similarity)
-    ordered = units.gather(order)
-    pairs = pl.DataFrame(
-        {
-            "park_a": ordered.gather(pair_i),
-            "park_b": ordered.gather(pair_j),
-            "similarity": similarity,
-            "krugman": krugman,
-        },
-        schema=_PAIR_SCHEMA,
-    )
-    if not groups:
-        return pairs
-    return scopes.select(groups)[pair_i].hstack(pairs)
+    shares = _scoped_shares((values, rows, cols), scope, industries.len(), binary=weight is None)
+    return _pair_frame(units.gather(order), scopes, _pairs(shares, min_similarity))
 
 
 def pairwise_similarity(
@@ -493,8 +545,9 @@ def pairs_above(
     :func:`pairwise_similarity`; ``threshold`` typically ``high_similarity`` (0.9, 高度同构) of
     the similarity rule set.
     """
-    within = ("province_code",) if scope == "province" else ("province_code", "city_code")
-    return pairwise_similarity(structure, measure=measure, within=within, min_similarity=threshold)
+    return pairwise_similarity(
+        structure, measure=measure, within=_scope_columns(scope), min_similarity=threshold
+    )
 
 
 def similarity_clusters(pairs: pl.DataFrame, threshold: float) -> pl.DataFrame:
@@ -512,32 +565,41 @@ def similarity_clusters(pairs: pl.DataFrame, threshold: float) -> pl.DataFrame:
     """
     _require_columns(pairs, ["park_a", "park_b", "similarity"], "园区相似对")
     edges = pairs.filter(pl.col("similarity") >= threshold)
-    schema: dict[str, pl.DataType] = {
-        "park_code": pl.String(),
-        "cluster_id": pl.String(),
-        "cluster_size": pl.UInt32(),
-        "cluster_mean_similarity": pl.Float64(),
-    }
     if edges.height == 0:
-        return pl.DataFrame(schema=schema)
+        return pl.DataFrame(schema=_CLUSTER_SCHEMA)
     nodes, ends = _positions(pl.concat([edges.get_column("park_a"), edges.get_column("park_b")]))
     a, b = ends[: edges.height], ends[edges.height :]
-    graph = sp.coo_matrix((np.ones(len(a)), (a, b)), shape=(len(nodes), len(nodes)))
-    _, labels = connected_components(graph, directed=False)
-    members = pl.DataFrame({"park_code": nodes, "label": labels.astype(np.int64)})
-    mean_similarity = (
-        edges.with_columns(pl.Series("label", labels[a].astype(np.int64)))
-        .group_by("label")
-        .agg(pl.col("similarity").mean().alias("cluster_mean_similarity"))
+    return _cluster_frame(nodes, (a, b, edges.get_column("similarity").cast(pl.Float64).to_numpy()))
+
+
+def _cluster_frame(
+    codes: pl.Series, edges: tuple[np.ndarray, np.ndarray, np.ndarray]
+) -> pl.DataFrame:
+    """:func:`similarity_clusters` of the edges (a, b, S) between parks ``codes[a]`` and
+    ``codes[b]``, ``codes`` being sorted and distinct; parks without an edge are not listed."""
+    a, b, similarity = edges
+    if a.size == 0:
+        return pl.DataFrame(schema=_CLUSTER_SCHEMA)
+    n = codes.len()
+    graph = sp.coo_matrix((np.ones(a.size), (a, b)), shape=(n, n))
+    count, labels = connected_components(graph, directed=False)
+    nodes = np.flatnonzero(np.bincount(np.concatenate([a, b]), minlength=n))
+    label = labels[nodes]
+    smallest = np.empty(count, dtype=np.int64)
+    smallest[label[::-1]] = nodes[::-1]  # nodes ascend: the first node of each label wins
+    linking = labels[a]
+    mean = np.bincount(linking, weights=similarity, minlength=count) / np.maximum(
+        np.bincount(linking, minlength=count), 1
     )
-    return (
-        members.with_columns(
-            pl.col("park_code").min().over("label").alias("cluster_id"),
-            pl.len().over("label").cast(pl.UInt32).alias("cluster_size"),
-        )
-        .join(mean_similarity, on="label", how="left")
-        .select(*schema)
-        .sort("cluster_id", "park_code")
+    order = np.lexsort((nodes, smallest[label]))
+    nodes, label = nodes[order], label[order]
+    return pl.DataFrame(
+        [
+            codes.gather(nodes).alias("park_code"),
+            codes.gather(smallest[label]).alias("cluster_id"),
+            pl.Series("cluster_size", np.bincount(label, minlength=count)[label]).cast(pl.UInt32),
+            pl.Series("cluster_mean_similarity", mean[label], dtype=pl.Float64),
+        ]
     )
 
 
@@ -573,12 +635,23 @@ def _top_candidates(profile: pl.DataFrame, top_n: int) -> pl.Series | None:
     if profile.height == 0 or codes.has_nulls() or not _strictly_increasing(runs["value"]):
         return None
     counts = runs.get_column("len").to_numpy().astype(np.int64)
-    starts = np.cumsum(counts) - counts
     key = profile.select(
         pl.col("share").cast(pl.Float64).fill_nan(np.inf).fill_null(-np.inf)
     ).to_series()
-    remaining = key.to_numpy(writable=True)
+    return key >= pl.Series(np.repeat(_top_thresholds(key.to_numpy(), counts, top_n), counts))
+
+
+def _top_thresholds(key: np.ndarray, counts: np.ndarray, top_n: int) -> np.ndarray:
+    """Each park's ``top_n``-th largest ``key`` (repeats counted; −inf when it has fewer).
+
+    ``key`` holds the parks' values one park after the other, ``counts[p]`` ≥ 1 of park p.
+    Found by removing each park's largest value ``top_n`` times.
+    """
     threshold = np.full(counts.size, -np.inf)
+    if counts.size == 0:
+        return threshold
+    starts = np.cumsum(counts) - counts
+    remaining = key.copy()
     taken = np.zeros(counts.size, dtype=np.int64)
     for _ in range(top_n):
         largest = np.maximum.reduceat(remaining, starts)
@@ -586,7 +659,7 @@ def _top_candidates(profile: pl.DataFrame, top_n: int) -> pl.Series | None:
         threshold = np.where(taken < top_n, largest, threshold)
         taken += np.add.reduceat(hit.astype(np.int64), starts)
         remaining[hit] = -np.inf
-    return key >= pl.Series(np.repeat(threshold, counts))
+    return threshold
 
 
 def _top_max_lq(profile: pl.DataFrame, top_n: int) -> pl.DataFrame:
@@ -643,7 +716,15 @@ def low_level_homogeneity(
     _require_columns(pairs, ["province_code", "park_a", "park_b", "similarity"], "园区相似对")
     _require_columns(profile, ["park_code", INDUSTRY, "share", "lq"], "园区区位熵数据")
     top_lq = _top_max_lq(profile, rules.low_level.top_n.value)
-    result = top_lq.join(_most_similar(pairs), on="park_code", how="left").with_columns(
+    return _flag_frame(top_lq.join(_most_similar(pairs), on="park_code", how="left"), rules, per_mu)
+
+
+def _flag_frame(
+    parks: pl.DataFrame, rules: SimilarityRules, per_mu: pl.DataFrame | None
+) -> pl.DataFrame:
+    """The output of :func:`low_level_homogeneity` from one row per park: ``park_code``,
+    ``top_max_lq``, ``max_similarity`` (null: no pair) and ``most_similar_park``."""
+    result = parks.with_columns(
         pl.col("max_similarity").fill_null(0.0),
         (pl.col("max_similarity").fill_null(0.0) >= rules.high_similarity.value).alias(
             "high_similarity"
@@ -701,15 +782,14 @@ def park_homogeneity(
     Steps: aggregate parks at ``rules.level``; pairs within ``rules.scope`` with S ≥
     ``considerable_similarity``; clusters at ``cluster_similarity``; 区位熵 against each
     province's firms (in and out of parks); the 低水平同质化 flags.
+
+    ``firms`` may be an :class:`~parkhq.analysis.cube.IndustryCube`: the same frames are then
+    read off its parks × industries matrices, without building the aggregate frames.
     """
+    if isinstance(firms, IndustryCube) and _dense_measure(firms.dtypes.get(rules.measure)):
+        return _cube_homogeneity(firms, rules, class_map, per_mu)
     measure = rules.measure
-    structure = aggregate(
-        in_parks(firms),
-        ("park_code", "province_code", "city_code"),
-        rules.level,
-        measure,
-        class_map=class_map,
-    )
+    structure = aggregate(in_parks(firms), _PARK_KEYS, rules.level, measure, class_map=class_map)
     pairs = pairs_above(
         structure, rules.considerable_similarity.value, scope=rules.scope, measure=measure
     )
@@ -722,6 +802,21 @@ def park_homogeneity(
     )
 
 
+def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    """``numerator / denominator`` where the denominator is positive, else NaN (null)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(denominator > 0, numerator / denominator, np.nan)
+
+
+def _park_totals(park: np.ndarray, values: np.ndarray, parks: int) -> np.ndarray:
+    """Each park's total of its rows' ``values`` (NaN counts 0), summed in row order.
+
+    Summed one row after the other, so that leaving out rows of value 0 gives the very same
+    totals: the frame and cube paths agree to the last bit.
+    """
+    return np.bincount(park, weights=np.nan_to_num(values), minlength=parks)
+
+
 def _top_profile(
     structure: pl.DataFrame, province: pl.DataFrame, measure: str, top_n: int
 ) -> pl.DataFrame:
@@ -729,38 +824,233 @@ def _top_profile(
     低水平同质化 flag reads: each park's ``top_n`` largest industries (a superset of them).
 
     Shares use every row of the park; the 区位熵 is then computed for the kept rows only
-    (s_ri / S_i, the same numbers as :func:`location_quotient`).
+    (s_ri / S_i, the same numbers as :func:`location_quotient`). ``province`` is an aggregate
+    by ``province_code`` (rows grouped by province).
     """
     columns = structure.select("park_code", "province_code", INDUSTRY, measure)
     if columns.height == 0:
         return location_quotient(structure.drop("city_code"), province, measure=measure)
     frame, _, counts = _park_runs(columns)
     values = frame.get_column(measure).cast(pl.Float64).fill_null(np.nan).to_numpy()
-    totals = np.repeat(np.add.reduceat(np.nan_to_num(values), np.cumsum(counts) - counts), counts)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        share = np.where(totals > 0, values / totals, np.nan)
+    park = np.repeat(np.arange(counts.size), counts)
+    share = _ratio(values, _park_totals(park, values, counts.size)[park])
     shares = frame.with_columns(pl.Series("share", share).fill_nan(None))
     candidates = _top_candidates(shares, top_n)
     if candidates is None:
         return location_quotient(structure.drop("city_code"), province, measure=measure)
-    reference_total = pl.col(measure).sum().over("province_code")
-    reference = (
-        province.group_by("province_code", INDUSTRY)
-        .agg(pl.col(measure).sum())
-        .select(
-            "province_code",
-            INDUSTRY,
-            pl.when(reference_total > 0)
-            .then(pl.col(measure) / reference_total)
-            .alias("reference_share"),
-        )
+    region = province.select(pl.col("province_code").rle_id()).to_series().to_numpy()
+    reference = province.get_column(measure).cast(pl.Float64).to_numpy()
+    totals = np.bincount(region, weights=reference)
+    references = province.select(
+        "province_code",
+        INDUSTRY,
+        pl.Series("reference_share", _ratio(reference, totals[region])).fill_nan(None),
     )
-    return (
-        shares.filter(candidates)
-        .join(reference, on=["province_code", INDUSTRY], how="left", maintain_order="left")
-        .with_columns(
-            pl.when(pl.col("reference_share") > 0)
-            .then(pl.col("share") / pl.col("reference_share"))
-            .alias("lq")
-        )
+    top = shares.filter(candidates).join(
+        references, on=["province_code", INDUSTRY], how="left", maintain_order="left"
     )
+    lq = _ratio(
+        top.get_column("share").fill_null(np.nan).to_numpy(),
+        top.get_column("reference_share").fill_null(np.nan).to_numpy(),
+    )
+    return top.with_columns(pl.Series("lq", lq).fill_nan(None))
+
+
+# --------------------------------------------------------------------------- cube path
+
+
+def _dense_measure(dtype: pl.DataType | None) -> bool:
+    """Whether the aggregate frame holds a cube's float64 sums of the measure as they are
+    (Float64, or Int64 whose float sums are whole), or the measure is unknown (reading it
+    raises the aggregate's error)."""
+    return dtype is None or dtype in (pl.Float64, pl.Int64)
+
+
+@dataclass(frozen=True)
+class _Cells:
+    """The non-zero cells of a groups × industries matrix, row-major: rows, columns, values."""
+
+    rows: np.ndarray
+    cols: np.ndarray
+    values: np.ndarray
+
+
+def _nonzero_cells(grouped: Grouped, measure: str) -> _Cells:
+    matrix = grouped.values[measure]
+    flat = np.flatnonzero(matrix != 0)
+    rows, cols = np.divmod(flat, max(matrix.shape[1], 1))
+    return _Cells(rows, cols, matrix.ravel()[flat])
+
+
+def _cube_homogeneity(
+    cube: IndustryCube,
+    rules: SimilarityRules,
+    class_map: pl.DataFrame | None,
+    per_mu: pl.DataFrame | None,
+) -> HomogeneityResult:
+    """:func:`park_homogeneity` of a cube, on its parks × industries matrix.
+
+    The structure aggregate's rows are the matrix cells with firms; a cell of value 0 adds
+    nothing to shares, sums or pairs, so only the non-zero cells are read (all cells with firms
+    of the few parks whose top industries include one of value 0). The matrix rows are parks
+    sorted by code; string codes are gathered once, for the output frames.
+    """
+    measure = rules.measure
+    parks = cube.in_parks().grouped(_PARK_KEYS, rules.level, measure, class_map=class_map)
+    cells = _nonzero_cells(parks, measure)
+    codes = parks.groups.get_column("park_code")
+    pairs, a, b, similarity = _cube_pairs(
+        parks, cells, rules.considerable_similarity.value, _scope_columns(rules.scope), measure
+    )
+    province = cube.grouped(("province_code",), rules.level, measure, class_map=class_map)
+    top_max_lq = _cube_top_max_lq(parks, province, cells, measure, rules.low_level.top_n.value)
+    listed = np.flatnonzero(parks.firm_counts.sum(axis=1) > 0)
+    best, other = _most_similar_rows(a, b, similarity, codes.len())
+    flags = pl.DataFrame(
+        [
+            codes.gather(listed),
+            pl.Series("top_max_lq", top_max_lq[listed], dtype=pl.Float64).fill_nan(None),
+            pl.Series("max_similarity", best[listed], dtype=pl.Float64),
+            codes.gather(pl.Series(np.ma.masked_less(other[listed], 0))).alias("most_similar_park"),
+        ]
+    )
+    linking = similarity >= rules.cluster_similarity.value
+    return HomogeneityResult(
+        pairs=pairs,
+        clusters=_cluster_frame(codes, (a[linking], b[linking], similarity[linking])),
+        flags=_flag_frame(flags, rules, per_mu),
+    )
+
+
+def _scope_columns(scope: Literal["province", "city"]) -> tuple[str, ...]:
+    return ("province_code",) if scope == "province" else ("province_code", "city_code")
+
+
+def _cube_pairs(
+    parks: Grouped, cells: _Cells, min_similarity: float, within: Sequence[str], measure: str
+) -> tuple[pl.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`pairs_above` of the parks' matrix, and its pairs as park rows a, b with their S.
+
+    The share matrix is the one :func:`_pairwise` builds from the aggregate frame: the same
+    rows (parks with known scope, by scope then code), entries and column order.
+    """
+    _require_threshold(min_similarity)
+    known = (
+        parks.groups.select(pl.all_horizontal(pl.col(["park_code", *within]).is_not_null()))
+        .to_series()
+        .to_numpy()
+    )
+    members = np.flatnonzero(known)
+    scopes = parks.groups.select(within).filter(pl.Series(known))
+    scopes, order, scope = _scope_order(scopes, members.size)
+    counted = known[cells.rows]
+    _refuse_negative(int(np.count_nonzero(cells.values[counted] < 0)), measure)
+    kept = counted & (cells.values > 0)
+    cols = cells.cols[kept]
+    present = np.flatnonzero(np.bincount(cols, minlength=parks.industries.len()))
+    renumber = np.zeros(parks.industries.len(), dtype=np.int64)
+    renumber[present] = np.arange(present.size)
+    ranked = members[order]
+    position = np.zeros(known.size, dtype=np.int64)
+    position[ranked] = np.arange(ranked.size)
+    shares = _scoped_shares(
+        (cells.values[kept], position[cells.rows[kept]], renumber[cols]),
+        scope,
+        present.size,
+        binary=False,
+    )
+    pairs = _pairs(shares, min_similarity)
+    codes = parks.groups.get_column("park_code")
+    frame = _pair_frame(codes.gather(ranked), scopes, pairs)
+    return frame, ranked[pairs[0]], ranked[pairs[1]], pairs[2]
+
+
+def _most_similar_rows(
+    a: np.ndarray, b: np.ndarray, similarity: np.ndarray, parks: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each park's highest S and the other park of that pair (on a tie the smaller code), as
+    :func:`_most_similar`, for pairs of park rows (a, b): 0 and −1 for a park without a pair."""
+    park = np.concatenate([a, b])
+    other = np.concatenate([b, a])
+    both = np.concatenate([similarity, similarity])
+    order = np.lexsort((other, -both, park))
+    park, other, both = park[order], other[order], both[order]
+    first = np.flatnonzero(np.diff(park, prepend=-1))
+    best = np.zeros(parks)
+    partner = np.full(parks, -1, dtype=np.int64)
+    best[park[first]] = both[first]
+    partner[park[first]] = other[first]
+    return best, partner
+
+
+def _cube_top_max_lq(
+    parks: Grouped, province: Grouped, cells: _Cells, measure: str, top_n: int
+) -> np.ndarray:
+    """Each park's ``top_max_lq`` (NaN: null), as :func:`_top_profile` and :func:`_top_max_lq`
+    give it: the highest 区位熵 among its ``top_n`` industries by share (descending, null last),
+    then industry code.
+
+    A park with at least ``top_n`` positive shares has its top industries among them (the
+    non-zero cells); for the others, all their cells with firms are ranked, zeros included.
+    """
+    n = parks.firm_counts.shape[0]
+    totals = _park_totals(cells.rows, cells.values, n)
+    share = _ratio(cells.values, totals[cells.rows])
+    positive = share > 0
+    counts = np.bincount(cells.rows[positive], minlength=n)
+    full = counts >= top_n
+    chosen = positive & full[cells.rows]
+    key = share[chosen]
+    near = key >= np.repeat(_top_thresholds(key, counts[full], top_n), counts[full])
+    short = np.flatnonzero(~full & (totals > 0))
+    short_rows, short_cols = np.nonzero(parks.firm_counts[short])
+    short_rows = short[short_rows]
+    short_values = parks.values[measure][short_rows, short_cols]
+    rows = np.concatenate([cells.rows[chosen][near], short_rows])
+    cols = np.concatenate([cells.cols[chosen][near], short_cols])
+    shares = np.concatenate([key[near], _ratio(short_values, totals[short_rows])])
+    order = np.lexsort((cols, -shares, rows))  # NaN (null) shares sort last
+    rows, cols, shares = rows[order], cols[order], shares[order]
+    starts = np.flatnonzero(np.diff(rows, prepend=-1))
+    rank = np.arange(rows.size) - np.repeat(starts, np.diff(np.append(starts, rows.size)))
+    top = rank < top_n
+    rows, cols, shares = rows[top], cols[top], shares[top]
+    lq = _ratio(shares, _cube_reference_shares(parks, province, measure, rows, cols))
+    result = np.full(n, np.nan)
+    if rows.size:
+        starts = np.flatnonzero(np.diff(rows, prepend=-1))
+        result[rows[starts]] = np.fmax.reduceat(lq, starts)
+    return result
+
+
+def _cube_reference_shares(
+    parks: Grouped, province: Grouped, measure: str, rows: np.ndarray, cols: np.ndarray
+) -> np.ndarray:
+    """S_i = x_i / X of the province of park row ``rows[k]`` in industry ``cols[k]`` (NaN
+    for a park without province or a province total ≤ 0), summed as :func:`_top_profile`."""
+    found = (
+        parks.groups.select("province_code")
+        .join(
+            province.groups.with_row_index("region"),
+            on="province_code",
+            how="left",
+            maintain_order="left",
+        )
+        .get_column("region")
+    )
+    region = found.fill_null(-1).cast(pl.Int64).to_numpy()[rows]
+    known = region >= 0
+    region = np.where(known, region, 0)
+    columns = _industry_columns(parks.industries, province.industries)[cols]
+    cells = _nonzero_cells(province, measure)
+    totals = np.bincount(cells.rows, weights=cells.values, minlength=province.groups.height)
+    values = province.values[measure][region, columns]
+    return np.where(known, _ratio(values, totals[region]), np.nan)
+
+
+def _industry_columns(industries: pl.Series, reference: pl.Series) -> np.ndarray:
+    """The column of each of ``industries`` among ``reference`` (sorted, a superset of them:
+    at the ``section``/``category`` levels a cube's industries are those of its classes)."""
+    if industries.equals(reference):
+        return np.arange(industries.len())
+    return np.searchsorted(reference.to_numpy(), industries.to_numpy())
