@@ -57,6 +57,7 @@ import polars as pl
 import scipy.sparse.linalg
 from numpy.typing import NDArray
 
+from parkhq.analysis.blas import one_blas_thread
 from parkhq.errors import InvalidInput
 
 __all__ = [
@@ -676,7 +677,17 @@ def complexity_of_matrix(
     table: ActivityMatrix, config: ComplexityConfig | None = None
 ) -> ComplexityResult:
     """:func:`complexity` of a table already summed into an :class:`ActivityMatrix` (needs at
-    least 2 locations and 2 activities)."""
+    least 2 locations and 2 activities).
+
+    The products run on one BLAS thread (:mod:`parkhq.analysis.blas`).
+    """
+    with one_blas_thread():
+        return _complexity_of_matrix(table, config)
+
+
+def _complexity_of_matrix(
+    table: ActivityMatrix, config: ComplexityConfig | None
+) -> ComplexityResult:
     settings = config or ComplexityConfig()
     rca_values = _rca_matrix(table.values)
     held = rca_values >= settings.rca_threshold
