@@ -53,14 +53,7 @@ from parkhq.analysis.declared import normalise_frame
 from parkhq.analysis.extension import neighbour_pairs, park_complexity, suggest_extensions
 from parkhq.analysis.leading import compare_declared, measured_leading
 from parkhq.analysis.similarity import park_homogeneity, portfolio_similarity
-from parkhq.analysis.structure import (
-    FirmData,
-    aggregate,
-    concentration,
-    in_parks,
-    location_quotient,
-    specialisation,
-)
+from parkhq.analysis.structure import FirmData, in_parks, structure_profile
 from parkhq.reference.categories import category_catalogue
 from parkhq.reference.rules import (
     load_extension_rules,
@@ -128,15 +121,7 @@ def reference_scan(path: Path) -> pl.DataFrame:
 
 
 def structure_step(firms: FirmData) -> Any:
-    parks = aggregate(in_parks(firms), ("park_code", "province_code"), "division")
-    province = aggregate(firms, ("province_code",), "division")
-    nation = aggregate(firms, (), "division")
-    return (
-        location_quotient(parks, province),
-        location_quotient(parks, nation, unit_by=("park_code",), reference_by=()),
-        concentration(parks),
-        specialisation(parks, province),
-    )
+    return structure_profile(firms, level="division")
 
 
 def declared_rows(parks: pl.DataFrame) -> pl.DataFrame:

@@ -38,12 +38,14 @@ from parkhq.analysis.cube import ParkMatrix, park_matrix
 from parkhq.analysis.structure import (
     INDUSTRY,
     FirmData,
+    ParkCells,
     aggregate,
     expand_category_map,
     growth,
     in_parks,
     industry_level_map,
     location_quotient,
+    park_cells,
 )
 from parkhq.errors import InvalidInput
 from parkhq.reference.rules import LeadingRules, RuleLevel, RuleMeasure
@@ -122,6 +124,8 @@ def leading_indicators(
     positive). Method: REFERENCE §7.1–7.2, §7.4.
     """
     _require_columns(firms, ["park_code", "province_code", "industry_code", measure], "企业数据")
+    if period_column is None and not isinstance(firms, pl.DataFrame):
+        return _indicator_frame(park_cells(firms, level, measure, class_map=class_map))
     current = _current_period(firms, period_column, period)
     units = aggregate(
         in_parks(current), ("park_code", "province_code"), level, measure, class_map=class_map
@@ -169,7 +173,8 @@ def apply_leading_rules(indicators: pl.DataFrame, rules: LeadingRules) -> pl.Dat
 
     Output: the input plus ``criteria_met`` (number of criteria passed), ``qualifies``,
     ``leading_rank`` (1 = largest share among qualifying industries; null if not qualifying)
-    and ``is_leading``. Raises :class:`~parkhq.errors.InvalidInput` when a criterion's column is
+    and ``is_leading``, sorted by park, qualifying first, share (largest first, nulls last)
+    and industry. Raises :class:`~parkhq.errors.InvalidInput` when a criterion's column is
     missing or a growth criterion has no growth data at all.
     """
     columns = {
@@ -195,19 +200,106 @@ def apply_leading_rules(indicators: pl.DataFrame, rules: LeadingRules) -> pl.Dat
     scored = indicators.with_columns(
         pl.sum_horizontal([t.cast(pl.UInt32) for t in tests]).alias("criteria_met"),
         qualifies.alias("qualifies"),
-    ).sort(
-        ["park_code", "qualifies", "share", INDUSTRY],
-        descending=[False, True, True, False],
-        nulls_last=True,
     )
-    rank = pl.int_range(1, pl.len() + 1, dtype=pl.UInt32).over("park_code")
-    return scored.with_columns(
-        pl.when(pl.col("qualifies")).then(rank).alias("leading_rank")
-    ).with_columns(
+    share = scored.get_column("share").cast(pl.Float64)
+    order, position = _leading_order(
+        *_park_industry_codes(scored),
+        scored.get_column("qualifies").to_numpy(),
+        share.to_numpy(),
+        share.is_not_null().to_numpy(),
+    )
+    return _with_ranks(scored.gather(order), position, rules)
+
+
+def _with_ranks(
+    ranked: pl.DataFrame, position: NDArray[np.int64], rules: LeadingRules
+) -> pl.DataFrame:
+    """Sorted rows with ``qualifies`` plus ``leading_rank`` and ``is_leading``, given each
+    row's ``position`` in its park (1-based)."""
+    rank = pl.when(pl.col("qualifies")).then(pl.Series(position, dtype=pl.UInt32))
+    return ranked.with_columns(rank.alias("leading_rank")).with_columns(
         (pl.col("qualifies") & (pl.col("leading_rank") <= rules.top_n.value))
         .fill_null(False)
         .alias("is_leading")
     )
+
+
+def _park_industry_codes(frame: pl.DataFrame) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Sort codes of each row's ``park_code`` and industry (see :func:`_sort_codes`)."""
+    parks, industries = frame.get_column("park_code"), frame.get_column(INDUSTRY)
+    if industries.null_count() == 0 and parks.is_sorted(nulls_last=True):
+        park = pl.col("park_code")
+        new_park = park.ne_missing(park.shift())
+        ascending = (pl.col(INDUSTRY) > pl.col(INDUSTRY).shift()) | new_park
+        if frame.select(ascending.slice(1).all()).item():
+            # Rows in park and industry order, as leading_indicators gives them: the runs of
+            # parks and the row numbers are sort codes.
+            runs = parks.rle_id().cast(pl.Int64).to_numpy()
+            return runs, np.arange(frame.height, dtype=np.int64)
+    return _sort_codes(parks), _sort_codes(industries)
+
+
+def _sort_codes(values: pl.Series) -> NDArray[np.int64]:
+    """Each value's position among the distinct values in sort order (nulls last)."""
+    if values.dtype == pl.String and not values.flags["SORTED_ASC"]:
+        # Few distinct values: sorting them and casting beats sorting every row.
+        codes = values.cast(pl.Enum(values.unique().drop_nulls().sort())).to_physical()
+    else:
+        codes = values.rank("dense") - 1
+    return np.asarray(codes.cast(pl.Int64).fill_null(values.len()).to_numpy(), dtype=np.int64)
+
+
+def _leading_order(
+    park: NDArray[np.integer[Any]],
+    industry: NDArray[np.integer[Any]],
+    qualifies: NDArray[np.bool_],
+    share: NDArray[np.float64],
+    known: NDArray[np.bool_],
+) -> tuple[NDArray[np.intp], NDArray[np.int64]]:
+    """The row order of the leading-industry ranking and each sorted row's place in its park.
+
+    Rows sort by ``park`` and ``industry`` (sort codes), qualifying rows first, then ``share``
+    largest first, as Polars sorts it descending with nulls last (``known`` false: null; NaN
+    before every number). Returns the order and, for each sorted row, its 1-based position
+    among the rows of its park.
+    """
+    size = park.size
+    if size == 0:
+        return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.int64)
+    descending = _descending_ranks(share, known)
+    group = park.astype(np.int64) * 2 + ~qualifies
+    ranks, industries = int(descending.max()) + 1, int(industry.max()) + 1
+    if (int(group.max()) + 1) * ranks * industries < 2**62:
+        # One integer key, unique for distinct (park, industry): a plain sort is enough.
+        key = (group * ranks + descending) * industries + industry
+        order = np.argsort(key, kind="stable")
+    else:
+        order = np.lexsort((industry, descending, group))
+    parks = park[order]
+    first = np.flatnonzero(np.r_[True, parks[1:] != parks[:-1]])
+    runs = np.diff(np.r_[first, size])
+    position = np.arange(1, size + 1) - np.repeat(first, runs)
+    return order, position
+
+
+def _descending_ranks(share: NDArray[np.float64], known: NDArray[np.bool_]) -> NDArray[np.int64]:
+    """Dense ranks of ``share``, 0 for the largest (NaN first), unknown values last."""
+    # Zero shares (industries without reported output) are common: rank them without sorting.
+    nonzero = np.flatnonzero(known & (share != 0))
+    values = share.take(nonzero)
+    order = np.argsort(values)  # NaN sorts last
+    ordered = values[order]
+    new = np.ones(values.size, dtype=bool)
+    new[1:] = (ordered[1:] != ordered[:-1]) & ~(np.isnan(ordered[1:]) & np.isnan(ordered[:-1]))
+    ascending = np.empty(values.size, dtype=np.int64)
+    ascending[order] = np.cumsum(new) - 1
+    # 0 takes the rank after the negative values; the larger values move up by one.
+    zero = int(np.count_nonzero(ordered[new] < 0))
+    ascending[ascending >= zero] += 1
+    top = int(np.count_nonzero(new))  # the largest ascending rank
+    ranks = np.where(known, top - zero, top + 1)  # unknown: last
+    ranks[nonzero] = top - ascending
+    return ranks
 
 
 def measured_leading(
@@ -229,6 +321,14 @@ def measured_leading(
             "规则集含增速条件，需要企业数据的报告期列（period_column，如 year）",
             detail={"field": "period_column"},
         )
+    if period_column is None and not isinstance(firms, pl.DataFrame):
+        # A cube: the same rules applied to the indicator arrays, the frame built once, sorted.
+        _require_columns(
+            firms, ["park_code", "province_code", "industry_code", rules.measure], "企业数据"
+        )
+        return _leading_on_cells(
+            park_cells(firms, rules.level, rules.measure, class_map=class_map), rules
+        )
     indicators = leading_indicators(
         firms,
         level=rules.level,
@@ -238,6 +338,47 @@ def measured_leading(
         period=period,
     )
     return apply_leading_rules(indicators, rules)
+
+
+def _indicator_frame(cells: ParkCells) -> pl.DataFrame:
+    """The :func:`leading_indicators` frame of ``cells`` (no period: growth is null)."""
+    park, province, industry = cells.labels()
+    return pl.DataFrame(
+        [
+            park,
+            province,
+            industry,
+            cells.amounts(),
+            pl.Series("firm_count", cells.firm_counts).cast(pl.UInt32),
+            pl.Series("share", cells.share, nan_to_null=True),
+            pl.Series("lq_province", cells.lq_province, nan_to_null=True),
+            pl.Series("lq_nation", cells.lq_nation, nan_to_null=True),
+            pl.repeat(None, cells.rows.size, dtype=pl.Float64, eager=True).alias("growth"),
+        ]
+    )
+
+
+def _leading_on_cells(cells: ParkCells, rules: LeadingRules) -> pl.DataFrame:
+    """:func:`apply_leading_rules` of the indicators of ``cells``, computed on the arrays."""
+    indicator = {
+        "share": cells.share,
+        "lq_province": cells.lq_province,
+        "lq_nation": cells.lq_nation,
+        "size": cells.values,
+        "growth": np.full(cells.rows.size, np.nan),  # no period: no growth
+    }
+    passed = np.array([indicator[c.indicator] >= c.min for c in rules.criteria]).reshape(
+        len(rules.criteria), cells.rows.size
+    )
+    qualifies = np.asarray(passed.all(axis=0) if rules.combine == "all" else passed.any(axis=0))
+    order, position = _leading_order(
+        cells.rows, cells.cols, qualifies, cells.share, ~np.isnan(cells.share)
+    )
+    ranked = _indicator_frame(cells.reordered(order)).with_columns(
+        pl.Series("criteria_met", passed.sum(axis=0)[order], dtype=pl.UInt32),
+        pl.Series("qualifies", qualifies[order]),
+    )
+    return _with_ranks(ranked, position, rules)
 
 
 def _declared_counts(declared: pl.DataFrame, item_column: str) -> pl.DataFrame:

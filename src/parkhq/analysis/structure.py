@@ -20,7 +20,10 @@ Notation (REFERENCE §7): region (park) r, industry i, x_ri its measure, X_r = �
 X_i = Σ_r x_ri, X = ΣΣ x_ri; shares s_ri = x_ri / X_r, reference structure S_i = X_i / X.
 
 Every function here is a vectorised Polars group-by; 1,000,000 firms × 3,000 parks take
-seconds. Null measures are ignored in sums (a firm that did not report a value adds nothing).
+seconds. :func:`structure_profile` gives the usual set of indicators at once, and reads them off
+the dense matrices of an :class:`~parkhq.analysis.cube.IndustryCube` when given one (see
+:class:`ParkCells`). Null measures are ignored in sums (a firm that did not report a value adds
+nothing).
 Share-based indicators need non-negative aggregated measures and raise
 :class:`~parkhq.errors.InvalidInput` otherwise. Division by a zero total yields null, never NaN.
 """
@@ -28,9 +31,13 @@ Share-based indicators need non-negative aggregated measures and raise
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Literal, TypeAlias
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, cast
 
+import numpy as np
 import polars as pl
+from numpy.typing import NDArray
+from scipy.special import entr
 
 from parkhq.errors import InvalidInput
 
@@ -46,6 +53,8 @@ __all__ = [
     "MEASURES",
     "FirmData",
     "Level",
+    "ParkCells",
+    "StructureProfile",
     "aggregate",
     "check_class_codes",
     "concentration",
@@ -54,10 +63,12 @@ __all__ = [
     "in_parks",
     "industry_level_map",
     "location_quotient",
+    "park_cells",
     "require_columns",
     "require_numeric",
     "shares",
     "specialisation",
+    "structure_profile",
 ]
 
 Level = Literal["section", "division", "group", "class", "category"]
@@ -109,7 +120,11 @@ def check_class_codes(frame: pl.DataFrame) -> None:
 
 
 def _require_non_negative(frame: pl.DataFrame, measure: str, what: str) -> None:
-    negative = frame.select((pl.col(measure) < 0).sum()).item()
+    _refuse_negative(frame.select((pl.col(measure) < 0).sum()).item(), measure, what)
+
+
+def _refuse_negative(negative: int, measure: str, what: str) -> None:
+    """Raise when ``negative`` rows of the ``what`` frame have a negative ``measure``."""
     if negative:
         raise InvalidInput(
             f"{what}的 {measure} 有 {negative} 行为负数，无法计算比重；"
@@ -467,6 +482,325 @@ def specialisation(
         pl.when(pl.col("has_total")).then(krugman).alias("krugman"),
         pl.when(pl.col("has_total")).then(krugman / 2).alias("hoover"),
     ).pipe(_sorted, keys)
+
+
+@dataclass(frozen=True)
+class StructureProfile:
+    """The structure indicators of every park, as :func:`structure_profile` computes them."""
+
+    lq_province: pl.DataFrame
+    """:func:`location_quotient` of the parks against their province."""
+    lq_nation: pl.DataFrame
+    """:func:`location_quotient` of the parks against the nation."""
+    concentration: pl.DataFrame
+    """:func:`concentration` (CR3, HHI, entropy) of each park."""
+    specialisation: pl.DataFrame
+    """:func:`specialisation` (Krugman, Hoover) of each park against its province."""
+
+
+def structure_profile(
+    firms: FirmData,
+    *,
+    level: Level = "division",
+    measure: str = "output_value",
+    class_map: pl.DataFrame | None = None,
+) -> StructureProfile:
+    """区位熵 against the province and the nation, concentration and specialisation of every park.
+
+    Input: the firm frame (module docstring) or an :class:`~parkhq.analysis.cube.IndustryCube`
+    summed from it; ``level``, ``measure`` and ``class_map`` as in :func:`aggregate`. The result
+    is, by definition::
+
+        parks = aggregate(in_parks(firms), ("park_code", "province_code"), level, measure)
+        province = aggregate(firms, ("province_code",), level, measure)
+        nation = aggregate(firms, (), level, measure)
+        lq_province = location_quotient(parks, province, measure=measure)
+        lq_nation = location_quotient(
+            parks, nation, measure=measure, unit_by=("park_code",), reference_by=()
+        )
+        concentration = concentration(parks, measure=measure)
+        specialisation = specialisation(parks, province, measure=measure)
+
+    (``class_map`` passed to each :func:`aggregate`): the province reference holds every firm of
+    the province, in or out of parks, the nation every firm. A cube gives the same frames,
+    computed on its dense matrices (:func:`park_cells`) instead of joins and group-bys.
+    """
+    if not isinstance(firms, pl.DataFrame):
+        return park_cells(firms, level, measure, class_map=class_map).profile()
+    parks = aggregate(
+        in_parks(firms), ("park_code", "province_code"), level, measure, class_map=class_map
+    )
+    province = aggregate(firms, ("province_code",), level, measure, class_map=class_map)
+    nation = aggregate(firms, (), level, measure, class_map=class_map)
+    return StructureProfile(
+        lq_province=location_quotient(parks, province, measure=measure),
+        lq_nation=location_quotient(
+            parks, nation, measure=measure, unit_by=("park_code",), reference_by=()
+        ),
+        concentration=concentration(parks, measure=measure),
+        specialisation=specialisation(parks, province, measure=measure),
+    )
+
+
+@dataclass(frozen=True)
+class ParkCells:
+    """The park × industry cells of a cube with their shares and reference shares, as arrays.
+
+    The cells are the rows of ``aggregate(in_parks(cube), ("park_code", "province_code"),
+    level, measure)``, in order: ``rows`` index ``parks`` (``park_code``, ``province_code``;
+    one row per park, sorted) and ``cols`` index ``industries`` (sorted). ``matrix`` holds the
+    parks × industries sums x_ri and ``totals`` the park totals X_r. Per cell: ``values``
+    (x_ri), ``firm_counts``, ``share`` (s_ri) and the reference shares S_i of the park's
+    province (``province_share``) and of the nation (``nation_share``), with NaN for null
+    (a park total of 0; an industry or province absent from the reference, a reference total
+    of 0), and the 区位熵 ``lq_province`` and ``lq_nation`` (null when the reference share is
+    not positive) — the columns :func:`location_quotient` gives.
+    """
+
+    measure: str
+    dtype: pl.DataType
+    parks: pl.DataFrame
+    industries: pl.Series
+    matrix: NDArray[np.float64]
+    totals: NDArray[np.float64]
+    rows: NDArray[np.intp]
+    cols: NDArray[np.intp]
+    values: NDArray[np.float64]
+    firm_counts: NDArray[np.int64]
+    share: NDArray[np.float64]
+    province_share: NDArray[np.float64]
+    nation_share: NDArray[np.float64]
+    lq_province: NDArray[np.float64]
+    lq_nation: NDArray[np.float64]
+
+    def reordered(self, order: NDArray[np.intp]) -> ParkCells:
+        """The same cells in the order ``order`` (positions of the cells)."""
+        return replace(
+            self,
+            rows=self.rows[order],
+            cols=self.cols[order],
+            values=self.values[order],
+            firm_counts=self.firm_counts[order],
+            share=self.share[order],
+            province_share=self.province_share[order],
+            nation_share=self.nation_share[order],
+            lq_province=self.lq_province[order],
+            lq_nation=self.lq_nation[order],
+        )
+
+    def labels(self) -> tuple[pl.Series, pl.Series, pl.Series]:
+        """``park_code``, ``province_code`` and ``industry`` of each cell."""
+        codes = self.parks.select(pl.col("park_code", "province_code").gather(self.rows))
+        return (
+            codes.get_column("park_code"),
+            codes.get_column("province_code"),
+            self.industries.gather(self.cols).alias(INDUSTRY),
+        )
+
+    def amounts(self) -> pl.Series:
+        """The measure of each cell, with the dtype its sum has in the firm frame."""
+        return pl.Series(self.measure, self.values).cast(self.dtype)
+
+    def profile(self) -> StructureProfile:
+        """The :class:`StructureProfile` of the parks (see :func:`structure_profile`); the
+        cells must be in their order (by park)."""
+        park, province, industry = self.labels()
+        amount = self.amounts()
+        share = _nullable("share", self.share)
+        # The parks with cells (the units of the aggregate frame) and their first cells.
+        starts = np.flatnonzero(np.diff(self.rows, prepend=-1))
+        listed = self.rows[starts]
+        return StructureProfile(
+            lq_province=pl.DataFrame(
+                [
+                    park,
+                    province,
+                    industry,
+                    amount,
+                    share,
+                    _nullable("reference_share", self.province_share),
+                    _nullable("lq", self.lq_province),
+                ]
+            ),
+            lq_nation=pl.DataFrame(
+                [
+                    park,
+                    industry,
+                    amount,
+                    share,
+                    _nullable("reference_share", self.nation_share),
+                    _nullable("lq", self.lq_nation),
+                ]
+            ),
+            concentration=self._concentration(listed, starts),
+            specialisation=self._specialisation(listed, starts),
+        )
+
+    def _concentration(self, listed: NDArray[np.intp], starts: NDArray[np.intp]) -> pl.DataFrame:
+        """:func:`concentration` (k = 3) of the ``listed`` parks (cells from ``starts``)."""
+        # A park without a total has NaN shares: its sums are NaN, its metrics null.
+        positive = self.share > 0
+        count = _segment_sums(positive, starts)
+        hhi = _segment_sums(np.square(self.share), starts)
+        entropy = _segment_sums(entr(self.share), starts)  # −s ln s, 0 for s = 0
+        defined = count > 0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            normalised = (hhi - 1 / count) / (1 - 1 / count)
+        return pl.DataFrame(
+            [
+                self.parks.get_column("park_code").gather(listed),
+                pl.Series("n_industries", count).cast(pl.UInt32),
+                _nullable("cr3", np.where(defined, self._top_share(listed, 3), np.nan)),
+                _nullable("hhi", np.where(defined, hhi, np.nan)),
+                _nullable("hhi_points", np.where(defined, hhi * 10_000, np.nan)),
+                _nullable("hhi_normalised", np.where(count > 1, normalised, np.nan)),
+                _nullable("entropy", np.where(defined, entropy, np.nan)),
+            ]
+        )
+
+    def _top_share(self, parks: NDArray[np.intp], k: int) -> NDArray[np.float64]:
+        """Sum of the ``k`` largest shares of each of ``parks`` (NaN without a total)."""
+        width = self.matrix.shape[1]
+        k = min(k, width)
+        if k == 0:
+            return np.zeros(parks.size)
+        # Summed largest first, as top_k gives them (sorting short rows beats partitioning).
+        largest = np.sort(self.matrix, axis=1)[parks, -1 : -k - 1 : -1]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.asarray((largest / self.totals[parks, None]).sum(axis=1))
+
+    def _specialisation(self, listed: NDArray[np.intp], starts: NDArray[np.intp]) -> pl.DataFrame:
+        """:func:`specialisation` of the ``listed`` parks against their province."""
+        reference = np.nan_to_num(self.province_share, nan=0.0)
+        inside = _segment_sums(np.abs(self.share - reference), starts)  # NaN without a total
+        covered = _segment_sums(reference, starts)
+        krugman = inside + np.maximum(1.0 - covered, 0.0)
+        return pl.DataFrame(
+            [
+                self.parks.get_column("park_code").gather(listed),
+                self.parks.get_column("province_code").gather(listed),
+                _nullable("krugman", krugman),
+                _nullable("hoover", krugman / 2),
+            ]
+        )
+
+
+def park_cells(
+    cube: IndustryCube,
+    level: Level = "division",
+    measure: str = "output_value",
+    *,
+    class_map: pl.DataFrame | None = None,
+) -> ParkCells:
+    """The :class:`ParkCells` of a cube's parks at ``level``, read off its dense matrices.
+
+    Parks and provinces come from :meth:`~parkhq.analysis.cube.IndustryCube.grouped`; the
+    nation is the sum of the provinces (the province groups cover every unit). The cells,
+    shares and reference shares are those :func:`location_quotient` computes from the
+    aggregates of :func:`structure_profile`, and so are the errors (a negative aggregated
+    measure). The result is kept with the cube, like its aggregates: the structure and the
+    leading-industry analyses of one cube ask for the same cells.
+    """
+    return cast(
+        "ParkCells",
+        cube._remember(
+            ("park_cells", level, measure),
+            class_map,
+            lambda: _park_cells(cube, level, measure, class_map),
+        ),
+    )
+
+
+def _park_cells(
+    cube: IndustryCube, level: Level, measure: str, class_map: pl.DataFrame | None
+) -> ParkCells:
+    parks = cube.in_parks().grouped(
+        ("park_code", "province_code"), level, measure, class_map=class_map
+    )
+    province = cube.grouped(("province_code",), level, measure, class_map=class_map)
+    matrix = np.ascontiguousarray(parks.values[measure])
+    width = matrix.shape[1]
+    # The cells of Grouped.cells(), in the same (row-major) order.
+    flat = np.flatnonzero(parks.firm_counts > 0)
+    rows, cols = np.divmod(flat, max(width, 1))
+    values = matrix.ravel().take(flat)
+    _refuse_negative(int((values < 0).sum()), measure, "园区汇总数据")
+    reference = province.values[measure]
+    province_shares = _reference_shares(reference, measure)
+    nation_shares = _reference_shares(reference.sum(axis=0, keepdims=True), measure)
+    totals = matrix.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = values / totals[rows]  # 0 / 0: NaN (null) for a park whose total is 0
+    in_province = _positions(
+        parks.groups.get_column("province_code"), province.groups.get_column("province_code")
+    )
+    industry = _positions(parks.industries, province.industries)[cols]
+    province_share = province_shares[in_province[rows], industry]
+    nation_share = nation_shares[0, industry]
+    return ParkCells(
+        measure=measure,
+        dtype=parks.dtypes[measure],
+        parks=parks.groups,
+        industries=parks.industries,
+        matrix=matrix,
+        totals=totals,
+        rows=rows,
+        cols=cols,
+        values=values,
+        firm_counts=np.ascontiguousarray(parks.firm_counts).ravel().take(flat),
+        share=share,
+        province_share=province_share,
+        nation_share=nation_share,
+        lq_province=_quotient(share, province_share),
+        lq_nation=_quotient(share, nation_share),
+    )
+
+
+def _reference_shares(values: NDArray[np.float64], measure: str) -> NDArray[np.float64]:
+    """S_i of each reference group (rows of ``values``) and industry (columns), as
+    :func:`location_quotient` has them: NaN (null) where the group's total is 0.
+
+    A cell without firms sums to 0: its share (0) is never read, as a park's firms count in
+    its province and the nation. One extra row and column of NaN answer the position −1 (a
+    province or industry the reference lacks). Raises like :func:`location_quotient` for
+    negative reference sums.
+    """
+    _refuse_negative(int((values < 0).sum()), measure, "参照区域汇总数据")
+    totals = values.sum(axis=1, keepdims=True)
+    shares = np.full((values.shape[0] + 1, values.shape[1] + 1), np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        shares[:-1, :-1] = np.where(totals > 0, values / totals, np.nan)
+    return shares
+
+
+def _positions(values: pl.Series, keys: pl.Series) -> NDArray[np.int64]:
+    """Position of each value among the distinct ``keys``; −1 for a null or absent value (a
+    join on nulls matches nothing)."""
+    if values.equals(keys):
+        return np.arange(values.len(), dtype=np.int64)
+    found = values.to_frame("key").join(
+        keys.to_frame("key").with_row_index("position"), on="key", how="left", maintain_order="left"
+    )
+    return found.get_column("position").cast(pl.Int64).fill_null(-1).to_numpy()
+
+
+def _segment_sums(values: NDArray[Any], starts: NDArray[np.intp]) -> NDArray[np.float64]:
+    """Sums of ``values`` over the runs beginning at ``starts`` (non-empty, ascending)."""
+    if starts.size == 0:
+        return np.zeros(0)
+    return np.asarray(np.add.reduceat(values.astype(np.float64, copy=False), starts))
+
+
+def _quotient(share: NDArray[np.float64], reference: NDArray[np.float64]) -> NDArray[np.float64]:
+    """s / S where S > 0, NaN (null) elsewhere."""
+    quotient = np.full(share.size, np.nan)
+    np.divide(share, reference, out=quotient, where=reference > 0)
+    return quotient
+
+
+def _nullable(name: str, values: NDArray[np.float64]) -> pl.Series:
+    """A Float64 series with null where ``values`` is NaN."""
+    return pl.Series(name, values, dtype=pl.Float64, nan_to_null=True)
 
 
 def _previous_period(column: str, dtype: pl.DataType) -> pl.Expr:
