@@ -14,13 +14,21 @@ from parkhq.analysis.leading import (
     VERDICT_LABELS,
     _category_shares,
     _current_period,
-    _declared_counts,
+    _declared_count,
     _declared_rows,
     _park_classes,
     _require_columns,
 )
 from parkhq.analysis.structure import INDUSTRY, expand_category_map, industry_level_map
 from parkhq.reference.rules import LeadingRules
+
+
+def _declared_counts(declared: pl.DataFrame, item_column: str) -> pl.DataFrame:
+    """``park_code``, ``declared_count``, ``declared_categories`` from the declared rows."""
+    categories = declared.group_by("park_code").agg(
+        pl.col("category").drop_nulls().unique().sort().alias("declared_categories")
+    )
+    return _declared_count(declared, item_column).join(categories, on="park_code", how="left")
 
 
 def _undeclared_leading(

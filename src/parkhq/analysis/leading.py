@@ -32,8 +32,10 @@ from typing import Any
 
 import numpy as np
 import polars as pl
+import pyarrow as pa  # type: ignore[import-untyped]
 from numpy.typing import NDArray
 
+from parkhq.analysis.blas import one_blas_thread
 from parkhq.analysis.cube import ParkMatrix, park_matrix
 from parkhq.analysis.structure import (
     INDUSTRY,
@@ -381,8 +383,8 @@ def _leading_on_cells(cells: ParkCells, rules: LeadingRules) -> pl.DataFrame:
     return _with_ranks(ranked, position, rules)
 
 
-def _declared_counts(declared: pl.DataFrame, item_column: str) -> pl.DataFrame:
-    """``park_code``, ``declared_count``, ``declared_categories`` from the declared rows."""
+def _declared_count(declared: pl.DataFrame, item_column: str) -> pl.DataFrame:
+    """``park_code`` and ``declared_count`` (distinct declared items) from the declared rows."""
     if "declared_count" in declared.columns:
         counts = declared.group_by("park_code").agg(
             pl.col("declared_count").n_unique().alias("distinct"),
@@ -393,21 +395,16 @@ def _declared_counts(declared: pl.DataFrame, item_column: str) -> pl.DataFrame:
                 "同一园区的 declared_count 取值不一致，应每个园区一个值",
                 detail={"field": "declared_count"},
             )
-        counts = counts.drop("distinct")
-    elif item_column in declared.columns:
-        counts = declared.group_by("park_code").agg(
+        return counts.drop("distinct")
+    if item_column in declared.columns:
+        return declared.group_by("park_code").agg(
             pl.col(item_column).drop_nulls().n_unique().cast(pl.UInt32).alias("declared_count")
         )
-    else:
-        raise InvalidInput(
-            f"申报主导产业数据需要 declared_count 列或原始申报条目列 {item_column}"
-            "（两个条目可能归入同一类别，申报个数按条目计）",
-            detail={"missing": ["declared_count", item_column]},
-        )
-    categories = declared.group_by("park_code").agg(
-        pl.col("category").drop_nulls().unique().sort().alias("declared_categories")
+    raise InvalidInput(
+        f"申报主导产业数据需要 declared_count 列或原始申报条目列 {item_column}"
+        "（两个条目可能归入同一类别，申报个数按条目计）",
+        detail={"missing": ["declared_count", item_column]},
     )
-    return counts.join(categories, on="park_code", how="left")
 
 
 def _park_classes(current: FirmData) -> pl.DataFrame:
@@ -521,94 +518,76 @@ def compare_declared(
     The two lists are null for a park without output data.
     """
     declared_rows = _declared_rows(declared)
-    counts = _declared_counts(declared, item_column)
+    counts = _declared_count(declared, item_column).sort("park_code")
     current = _current_period(firms, period_column, period)
     _require_columns(current, ["park_code", "industry_code", "output_value"], "企业数据")
     matrix = park_matrix(current, "output_value")
     classes = matrix.industries.filter(pl.Series(matrix.present.any(axis=0)))
     category_classes = expand_category_map(category_map, classes)
     _require_columns(leading, ["park_code", INDUSTRY, "is_leading"], "实测主导产业")
-    lead = leading.filter(pl.col("is_leading")).select("park_code", INDUSTRY).unique()
     level_map = industry_level_map(
         classes,
         rules.level,
         category_map if class_map is None and rules.level == "category" else class_map,
     )
     grid = _DeclaredGrid.build(counts, matrix, declared_rows, category_classes, level_map)
+    thresholds = rules.declared
     output = grid.output
     total = output.sum(axis=1)
     has_data = total > 0
-    declared_mask = (grid.declared.astype(np.float64) @ grid.category_classes) > 0
-    covered = np.where(declared_mask, output, 0.0)
+    with one_blas_thread():
+        declared_mask = (grid.declared.astype(np.float64) @ grid.category_classes) > 0
+        covered = np.where(declared_mask, output, 0.0)
+        category_output = output @ grid.category_classes.T
+        to_industry = grid.industry_classes.astype(np.float64)  # classes × industries
+        lead_park, lead_industry = grid.positions(leading)
+        lead_total = (output @ to_industry)[lead_park, lead_industry]
+        lead_covered = (covered @ to_industry)[lead_park, lead_industry]
+        declared_present = (declared_mask & grid.present).astype(np.float64)
+        any_declared = (declared_present @ to_industry)[lead_park, lead_industry] > 0
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.where(has_data, covered.sum(axis=1) / total, np.nan)
-        category_share = np.where(
-            has_data[:, None], (output @ grid.category_classes.T) / total[:, None], np.nan
-        )
-    not_real = grid.declared & (category_share < rules.declared.min_category_share.value)
-    lead_park, lead_industry = grid.positions(lead)
-    to_industry = grid.industry_classes.astype(np.float64)  # classes × industries
-    lead_total = (output @ to_industry)[lead_park, lead_industry]
-    lead_covered = (covered @ to_industry)[lead_park, lead_industry]
-    declared_present = (declared_mask & grid.present).astype(np.float64)
-    any_declared = (declared_present @ to_industry)[lead_park, lead_industry] > 0
-    with np.errstate(divide="ignore", invalid="ignore"):
+        category_share = np.where(has_data[:, None], category_output / total[:, None], np.nan)
         coverage = np.where(
             lead_total > 0, lead_covered / lead_total, np.where(any_declared, 1.0, 0.0)
         )
-    undeclared = coverage < rules.declared.coverage_share.value
-    thresholds = rules.declared
+    not_real = grid.declared & (category_share < thresholds.min_category_share.value)
+    undeclared = np.zeros((grid.parks.len(), grid.industries.len()), dtype=bool)
+    undeclared[lead_park, lead_industry] = coverage < thresholds.coverage_share.value
     verdict = np.select(
         [~has_data, share >= thresholds.strong_share.value, share < thresholds.weak_share.value],
         ["no_data", "strong", "weak"],
         "moderate",
     )
-    empty = pl.lit([], dtype=_STRING_LIST)
-    per_park = pl.DataFrame(
-        {
-            "park_code": grid.parks,
-            "declared_output_share": pl.Series(share).fill_nan(None),
-            "verdict": verdict,
-            "has_data": has_data,
-        }
+    rows = _index(counts.get_column("park_code"), grid.parks)
+    with_data = pl.Series(has_data[rows])
+    return counts.select(
+        "park_code",
+        "declared_count",
+        (pl.col("declared_count") > thresholds.max_count.value).alias("exceeds_three"),
+        _name_lists("declared_categories", grid.declared, grid.categories).gather(rows),
+        pl.Series("declared_output_share", share[rows]).fill_nan(None),
+        pl.Series("verdict", verdict[rows]),
+        pl.Series("verdict_label", verdict[rows]).replace_strict(dict(VERDICT_LABELS)),
+        pl.when(with_data).then(
+            _name_lists("declared_but_not_real", not_real, grid.categories).gather(rows)
+        ),
+        pl.when(with_data).then(
+            _name_lists("real_but_undeclared", undeclared, grid.industries).gather(rows)
+        ),
     )
-    not_real_parks, not_real_categories = np.nonzero(not_real)
-    return (
-        counts.join(per_park, on="park_code", how="left")
-        .join(
-            grid.lists(
-                not_real_parks, not_real_categories, grid.categories, "declared_but_not_real"
-            ),
-            on="park_code",
-            how="left",
-        )
-        .join(
-            grid.lists(
-                lead_park[undeclared],
-                lead_industry[undeclared],
-                grid.industries,
-                "real_but_undeclared",
-            ),
-            on="park_code",
-            how="left",
-        )
-        .select(
-            "park_code",
-            "declared_count",
-            (pl.col("declared_count") > thresholds.max_count.value).alias("exceeds_three"),
-            pl.col("declared_categories").fill_null(empty),
-            "declared_output_share",
-            "verdict",
-            pl.col("verdict").replace_strict(dict(VERDICT_LABELS)).alias("verdict_label"),
-            pl.when(pl.col("has_data"))
-            .then(pl.col("declared_but_not_real").fill_null(empty))
-            .alias("declared_but_not_real"),
-            pl.when(pl.col("has_data"))
-            .then(pl.col("real_but_undeclared").fill_null(empty))
-            .alias("real_but_undeclared"),
-        )
-        .sort("park_code")
-    )
+
+
+def _name_lists(name: str, chosen: NDArray[np.bool_], names: pl.Series) -> pl.Series:
+    """A list column: for each row of ``chosen``, the ``names`` of its True columns (sorted, as
+    ``names`` is)."""
+    rows, cols = np.nonzero(chosen)
+    offsets = np.zeros(chosen.shape[0] + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=chosen.shape[0]), out=offsets[1:])
+    values = names.cast(pl.String).gather(cols).to_arrow()
+    series = pl.from_arrow(pa.LargeListArray.from_arrays(pa.array(offsets), values))
+    assert isinstance(series, pl.Series)
+    return series.alias(name).cast(_STRING_LIST)
 
 
 def _index(values: pl.Series, universe: pl.Series) -> NDArray[np.int64]:
@@ -685,23 +664,18 @@ class _DeclaredGrid:
             industry_classes=industry_matrix,
         )
 
-    def positions(self, lead: pl.DataFrame) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-        """Rows (parks) and industry columns of the leading pairs that the grid knows."""
-        known = lead.filter(
-            pl.col("park_code").is_in(self.parks.implode())
-            & pl.col(INDUSTRY).is_in(self.industries.implode())
+    def positions(self, leading: pl.DataFrame) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        """Rows (parks) and industry columns of the measured leading pairs the grid knows."""
+        known = (
+            leading.filter(pl.col("is_leading"))
+            .select(
+                pl.col("park_code").cast(pl.Enum(self.parks), strict=False).to_physical(),
+                pl.col(INDUSTRY).cast(pl.Enum(self.industries), strict=False).to_physical(),
+            )
+            .drop_nulls()
+            .unique()
         )
         return (
-            _index(known.get_column("park_code"), self.parks),
-            _index(known.get_column(INDUSTRY), self.industries),
+            known.get_column("park_code").cast(pl.Int64).to_numpy(),
+            known.get_column(INDUSTRY).cast(pl.Int64).to_numpy(),
         )
-
-    def lists(
-        self, rows: NDArray[np.int64], columns: NDArray[np.int64], names: pl.Series, name: str
-    ) -> pl.DataFrame:
-        """``park_code`` and the sorted list of ``names[columns]`` for each park of ``rows``."""
-        pairs = pl.DataFrame(
-            {"park_code": self.parks.gather(rows), name: names.gather(columns)},
-            schema={"park_code": pl.String, name: pl.String},
-        )
-        return pairs.group_by("park_code").agg(pl.col(name).sort())
