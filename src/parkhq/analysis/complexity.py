@@ -50,7 +50,7 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Final, TypeVar
 
 import numpy as np
 import polars as pl
@@ -74,6 +74,7 @@ __all__ = [
 _LOGGER = logging.getLogger(__name__)
 
 _FloatArray = NDArray[np.float64]
+_Scalar = TypeVar("_Scalar", bound=np.generic)
 
 _LOCATION: Final = "location"
 _ACTIVITY: Final = "activity"
@@ -103,17 +104,46 @@ class ComplexityConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class ResultArrays:
+    """The arrays behind the frames of a :class:`ComplexityResult` that :func:`complexity`
+    built, over the codes of its :class:`CellGrid` (read-only; NaN where a frame holds null).
+
+    * ``value``, ``rca``, ``density``, ``cog``: locations × activities (the ``cells`` columns);
+      ``held``: M as booleans;
+    * ``eci`` per grid location, ``pci`` per grid activity;
+    * ``phi``: activities × activities proximity, symmetric, diagonal included.
+
+    ``locations``, ``activities`` and ``proximity`` are the frames they were built with (see
+    :func:`result_arrays`).
+    """
+
+    locations: pl.DataFrame
+    activities: pl.DataFrame
+    proximity: pl.DataFrame
+    value: _FloatArray
+    rca: _FloatArray
+    held: NDArray[np.bool_]
+    density: _FloatArray
+    cog: _FloatArray
+    eci: _FloatArray
+    pci: _FloatArray
+    phi: _FloatArray
+
+
+@dataclass(frozen=True, slots=True)
 class CellGrid:
     """How :func:`complexity` laid out ``cells``: the full rectangle, row-major (location first).
 
     ``locations`` and ``activities`` are the sorted codes of its rows and columns, so the column
     arrays of ``cells`` reshape to ``(locations.len(), activities.len())`` matrices. Valid only
-    for the very frame ``cells`` it was built with (see :func:`cell_grid`).
+    for the very frame ``cells`` it was built with (see :func:`cell_grid`). ``arrays``: the
+    matrices behind the result's frames (see :func:`result_arrays`).
     """
 
     cells: pl.DataFrame
     locations: pl.Series
     activities: pl.Series
+    arrays: ResultArrays | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +178,27 @@ def cell_grid(result: ComplexityResult) -> CellGrid | None:
     if grid is None or grid.cells is not result.cells:
         return None
     return grid
+
+
+def result_arrays(result: ComplexityResult) -> ResultArrays | None:
+    """The arrays behind ``result``'s frames when all four are the ones :func:`complexity`
+    built (``None`` otherwise: callers then read the frames)."""
+    grid = cell_grid(result)
+    arrays = None if grid is None else grid.arrays
+    if arrays is None or not (
+        arrays.locations is result.locations
+        and arrays.activities is result.activities
+        and arrays.proximity is result.proximity
+    ):
+        return None
+    return arrays
+
+
+def _read_only(array: NDArray[_Scalar]) -> NDArray[_Scalar]:
+    """A view of ``array`` that cannot be written through."""
+    view = array.view()
+    view.flags.writeable = False
+    return view
 
 
 @dataclass(frozen=True, slots=True)
@@ -396,13 +447,20 @@ def _proximity_matrix(presence: _FloatArray) -> _FloatArray:
     return result
 
 
-def _density_matrix(presence: _FloatArray, phi: _FloatArray) -> _FloatArray:
-    """density_cp = Σ_j M_cj φ_pj / Σ_j φ_pj; NaN for an activity whose φ row is all 0."""
-    row_sum = phi.sum(axis=1)
+def _density_matrix(
+    presence: _FloatArray, phi: _FloatArray, row_sum: _FloatArray | None = None
+) -> _FloatArray:
+    """density_cp = Σ_j M_cj φ_pj / Σ_j φ_pj; NaN for an activity whose φ row is all 0.
+
+    ``row_sum``: Σ_j φ_pj when already known.
+    """
+    if row_sum is None:
+        row_sum = phi.sum(axis=1)
     result: _FloatArray = presence @ phi.T
     with np.errstate(divide="ignore", invalid="ignore"):
         result /= row_sum[np.newaxis, :]
-    result[:, row_sum == 0] = np.nan
+    if not row_sum.all():
+        result[:, row_sum == 0] = np.nan
     return result
 
 
@@ -501,13 +559,6 @@ def _reflections(
     return eci_raw, pci_raw
 
 
-def _absent(presence: _FloatArray, out: _FloatArray) -> _FloatArray:
-    """1 − M written into ``out`` (exactly: −M + 1)."""
-    np.multiply(presence, -1.0, out=out)
-    out += 1.0
-    return out
-
-
 def _metrics(rca_values: _FloatArray, presence: _FloatArray, phi: _FloatArray) -> _Metrics:
     """Every other metric of :func:`complexity`, from RCA, M and proximity.
 
@@ -516,10 +567,12 @@ def _metrics(rca_values: _FloatArray, presence: _FloatArray, phi: _FloatArray) -
     them several times slower on two cores.
     """
     n_loc, n_act = presence.shape
-    # One locations × activities buffer serves COG, then COI (fresh memory is costly).
+    # 1 − M once, and one locations × activities buffer for COG, then COI.
+    absent = 1.0 - presence
     work = np.empty_like(presence)
     diversity = presence.sum(axis=1)
     ubiquity = presence.sum(axis=0)
+    row_sum = phi.sum(axis=1)
     eci_raw, pci_raw = _reflections(presence, diversity, ubiquity)
     kp = np.nan_to_num(pci_raw)
     finite = np.isfinite(eci_raw)
@@ -532,17 +585,15 @@ def _metrics(rca_values: _FloatArray, presence: _FloatArray, phi: _FloatArray) -
         eci, pci = (eci_raw - centre) / spread, (pci_raw - centre) / spread
         # COG_cp = (1 − M_cp) Σ_j (1 − M_cj) φ_jp K_j / Σ_k φ_jk, then / std(K_c); φ is symmetric,
         # so the sum is ((1 − M) · diag(K / Σφ)) @ φᵀ.
-        row_sum = phi.sum(axis=1)
         step = np.divide(kp, row_sum * spread, out=np.zeros_like(kp), where=row_sum > 0)
-        _absent(presence, out=work)
-        work *= step[np.newaxis, :]
+        np.multiply(absent, step[np.newaxis, :], out=work)
         cog = work @ phi.T
-        cog *= _absent(presence, out=work)
-    density_values = _density_matrix(presence, phi)
+        cog *= absent
+    density_values = _density_matrix(presence, phi, row_sum)
     # Σ_p density_cp (1 − M_cp) K_p, density NaN (no φ) counting as 0.
-    weighted = _absent(presence, out=work)
-    weighted *= density_values
-    weighted[:, phi.sum(axis=1) == 0] = 0.0
+    weighted = np.multiply(absent, density_values, out=work)
+    if not row_sum.all():
+        weighted[:, row_sum == 0] = 0.0
     coi_raw = weighted @ kp
     coi_spread = float(coi_raw.std())
     if spread == 0.0 or coi_spread == 0.0:
@@ -695,18 +746,32 @@ def _complexity_of_matrix(
     phi = _proximity_matrix(presence)
     found = _metrics(rca_values, presence, phi)
     locations, activities, cells = _result_frames(table, found, held)
+    proximity_edges = _proximity_frame(table.activities, phi)
     _LOGGER.info(
         "经济复杂度：%d 个地区 × %d 个产业，RCA 阈值 %s",
         table.locations.len(),
         table.activities.len(),
         settings.rca_threshold,
     )
+    arrays = ResultArrays(
+        locations=locations,
+        activities=activities,
+        proximity=proximity_edges,
+        value=_read_only(table.values),
+        rca=_read_only(found.rca),
+        held=_read_only(held),
+        density=_read_only(found.density),
+        cog=_read_only(found.cog),
+        eci=_read_only(found.eci),
+        pci=_read_only(found.pci),
+        phi=_read_only(phi),
+    )
     return ComplexityResult(
         locations=locations,
         activities=activities,
         cells=cells,
-        proximity=_proximity_frame(table.activities, phi),
-        _grid=CellGrid(cells, table.locations, table.activities),
+        proximity=proximity_edges,
+        _grid=CellGrid(cells, table.locations, table.activities, arrays),
     )
 
 

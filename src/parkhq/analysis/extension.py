@@ -58,10 +58,12 @@ from parkhq.analysis.complexity import (
     ActivityMatrix,
     ComplexityConfig,
     ComplexityResult,
+    ResultArrays,
     _complexity_of,
     _pairs,
     cell_grid,
     complexity_of_matrix,
+    result_arrays,
 )
 from parkhq.analysis.cube import IndustryCube, ParkMatrix, park_matrix
 from parkhq.analysis.structure import INDUSTRY, FirmData, aggregate, in_parks
@@ -181,19 +183,36 @@ def _activity_matrix(parks: ParkMatrix) -> ActivityMatrix | None:
     """The parks × activities table of :func:`park_activity_table` as a matrix, or None when
     a value is negative or not finite (the table path then names the offending rows)."""
     values = parks.values
-    if not np.isfinite(values).all() or (values < 0).any():
+    if values.size and not values.min() >= 0:  # negative or NaN
         return None
-    active_rows = values.sum(axis=1) > 0
-    active_cols = values.sum(axis=0) > 0
-    listed_rows = parks.present.any(axis=1)
-    listed_cols = parks.present.any(axis=0)
+    with np.errstate(over="ignore"):  # finite values may add up to infinity
+        row_totals, col_totals = values.sum(axis=1), values.sum(axis=0)
+    if not np.isfinite(row_totals).all() and not np.isfinite(values).all():
+        return None
+    active_rows, active_cols = row_totals > 0, col_totals > 0
+    kept = values
+    if not active_cols.all():
+        kept = kept[:, active_cols]
+    if not active_rows.all():
+        kept = kept[active_rows]
     return ActivityMatrix(
-        locations=parks.parks.filter(pl.Series(active_rows)),
-        activities=parks.industries.filter(pl.Series(active_cols)),
-        values=np.ascontiguousarray(values[np.ix_(active_rows, active_cols)]),
-        idle_locations=parks.parks.filter(pl.Series(listed_rows & ~active_rows)),
-        idle_activities=parks.industries.filter(pl.Series(listed_cols & ~active_cols)),
+        locations=_kept(parks.parks, active_rows),
+        activities=_kept(parks.industries, active_cols),
+        values=np.ascontiguousarray(kept),
+        idle_locations=_idle(parks.parks, active_rows, parks.present, axis=1),
+        idle_activities=_idle(parks.industries, active_cols, parks.present, axis=0),
     )
+
+
+def _kept(codes: pl.Series, active: _Mask) -> pl.Series:
+    return codes if active.all() else codes.filter(pl.Series(active))
+
+
+def _idle(codes: pl.Series, active: _Mask, present: _Mask, axis: int) -> pl.Series:
+    """The codes with a firm but a zero total (``present`` has firms along ``axis``)."""
+    if active.all():
+        return codes.clear()
+    return codes.filter(pl.Series(present.any(axis=axis) & ~active))
 
 
 def _too_few_positive(table: pl.DataFrame) -> bool:
@@ -207,9 +226,11 @@ def _too_few_positive(table: pl.DataFrame) -> bool:
 _BASES = ("city", "province")
 
 
-def _group_ids(codes: pl.Series) -> npt.NDArray[np.int64]:
-    """A group number per row (equal codes, equal numbers; −1 for null)."""
-    return _lookup(codes, codes.drop_nulls().unique())
+def _group_ids(frame: pl.DataFrame, columns: Sequence[str]) -> list[npt.NDArray[np.int64]]:
+    """Per column, a group number per row: 0, 1, … in code order (equal codes, equal
+    numbers; −1 for null)."""
+    ranks = frame.select(pl.col(columns).rank("dense").cast(pl.Int64).fill_null(0) - 1)
+    return [column.to_numpy() for column in ranks.iter_columns()]
 
 
 def _lookup(codes: pl.Series, known: pl.Series) -> npt.NDArray[np.int64]:
@@ -289,11 +310,11 @@ def neighbour_pairs(parks: pl.DataFrame, rules: NeighbourRules) -> pl.DataFrame:
             pl.col("city_code").cast(pl.String),
             pl.col("province_code").cast(pl.String),
         )
+        # A stable sort, then the first row of each code: its first row in ``parks``.
+        .sort("location", maintain_order=True)
         .unique("location", keep="first", maintain_order=True)
-        .sort("location")
     )
-    city = _group_ids(units.get_column("city_code"))
-    province = _group_ids(units.get_column("province_code"))
+    city, province = _group_ids(units, ("city_code", "province_code"))
     groups = _Groups.of(city, province)
     # Group numbers of the province key follow those of the city key (see _Groups.of).
     province_group = np.where(province >= 0, province + int(city.max(initial=-1)) + 1, -1)
@@ -362,22 +383,34 @@ _Mask = npt.NDArray[np.bool_]
 class _Cells:
     """``result.cells`` over the sorted codes of its locations (rows) and activities (columns).
 
-    ``position`` maps each (row, column) to its row of ``frame`` (−1 where there is none);
-    ``None`` when ``frame`` is the rectangle :func:`complexity` built, whose row is
-    ``row × columns + column``. ``held`` / ``lacking``: M = 1 / M = 0.
+    ``arrays``: the matrices behind the result when :func:`complexity` built it (nothing is
+    then read back from the frames). Otherwise ``position`` maps each (row, column) to its row
+    of ``frame`` (−1 where there is none), or is ``None`` when ``frame`` is the rectangle
+    :func:`complexity` built, whose row is ``row × columns + column``. ``held`` / ``lacking``:
+    M = 1 / M = 0.
     """
 
-    frame: pl.DataFrame
+    result: ComplexityResult
     locations: pl.Series
     activities: pl.Series
     position: _IndexArray | None
     held: _Mask
     lacking: _Mask
+    arrays: ResultArrays | None = None
+
+    @property
+    def closed(self) -> _Mask:
+        """Cells that cannot be suggested whatever their score: not M = 0."""
+        return self.held if self.arrays is not None else ~self.lacking
 
     @classmethod
     def of(cls, result: ComplexityResult) -> _Cells:
-        frame = result.cells
         grid = cell_grid(result)
+        arrays = result_arrays(result)
+        if grid is not None and arrays is not None:
+            held = arrays.held
+            return cls(result, grid.locations, grid.activities, None, held, ~held, arrays)
+        frame = result.cells
         if grid is None:
             codes = [frame.get_column(key).cast(pl.String) for key in ("location", "activity")]
             locations, activities = (found.drop_nulls().unique().sort() for found in codes)
@@ -385,31 +418,73 @@ class _Cells:
             placed = (rows >= 0) & (cols >= 0)
             position = np.full((locations.len(), activities.len()), -1, dtype=np.int64)
             position[rows[placed], cols[placed]] = np.flatnonzero(placed)
-            m = cls(frame, locations, activities, position, _NO_MASK, _NO_MASK).dense("m")
+            m = cls(result, locations, activities, position, _NO_MASK, _NO_MASK).dense("m")
         else:
             locations, activities, position = grid.locations, grid.activities, None
             m = frame.get_column("m").to_numpy().reshape(locations.len(), activities.len())
-        return cls(frame, locations, activities, position, m == 1, m == 0)
+        return cls(result, locations, activities, position, m == 1, m == 0)
 
     def dense(self, column: str) -> npt.NDArray[np.floating[Any] | np.integer[Any]]:
         """A numeric column as a rows × columns matrix (NaN where null or missing)."""
-        values = self.frame.get_column(column)
+        if self.arrays is not None:
+            found: npt.NDArray[np.floating[Any]] = getattr(self.arrays, column)
+            return found
+        values = self.result.cells.get_column(column)
         shape = (self.locations.len(), self.activities.len())
         if self.position is None:
             return values.to_numpy().reshape(shape)
-        found = np.full(shape, np.nan)
+        filled = np.full(shape, np.nan)
         placed = self.position >= 0
-        found[placed] = values.cast(pl.Float64).to_numpy()[self.position[placed]]
-        return found
+        filled[placed] = values.cast(pl.Float64).to_numpy()[self.position[placed]]
+        return filled
 
-    def at(self, columns: Sequence[str], rows: _IndexArray, cols: _IndexArray) -> pl.DataFrame:
+    def at(self, columns: Sequence[str], rows: _IndexArray, cols: _IndexArray) -> list[pl.Series]:
         """The values of ``columns`` in the given cells (which must exist)."""
         if self.position is None:
             where = rows * self.activities.len() + cols
         else:
             where = self.position[rows, cols]
-        return self.frame.select(pl.col(columns).gather(where))
+        if self.arrays is not None:
+            return [
+                pl.Series(name, np.take(self.dense(name), where), nan_to_null=name in _NULLABLE)
+                for name in columns
+            ]
+        return self.result.cells.select(pl.col(columns).gather(where)).get_columns()
 
+    def pci(self) -> _FloatArray:
+        """PCI per column (NaN where null or unknown)."""
+        if self.arrays is not None:
+            return self.arrays.pci
+        return _by_code(self.result.activities, "activity", "pci", self.activities)
+
+    def eci(self) -> _FloatArray:
+        """ECI per row (NaN where null or unknown)."""
+        if self.arrays is not None:
+            return self.arrays.eci
+        return _by_code(self.result.locations, "location", "eci", self.locations)
+
+    def pci_bounds(self) -> tuple[float | None, float | None]:
+        """Smallest and largest PCI of ``result.activities`` (``None`` when all are null)."""
+        if self.arrays is not None:
+            pci = self.arrays.pci[~np.isnan(self.arrays.pci)]
+            return (float(pci.min()), float(pci.max())) if pci.size else (None, None)
+        bounds = self.result.activities.select(
+            pl.col("pci").min().alias("lo"), pl.col("pci").max().alias("hi")
+        )
+        lo, hi = bounds.row(0)
+        return lo, hi
+
+    def phi(self) -> _FloatArray:
+        """Proximity between the columns, diagonal 0 (an activity does not explain itself)."""
+        if self.arrays is not None:
+            phi = self.arrays.phi.copy()
+            np.fill_diagonal(phi, 0.0)
+            return phi
+        return _phi(self.result.proximity, self.activities)
+
+
+_NULLABLE = frozenset({"density", "cog"})
+"""Columns of ``cells`` whose NaN are written as null."""
 
 _NO_MASK: _Mask = np.zeros((0, 0), dtype=bool)
 
@@ -441,14 +516,12 @@ def _phi(proximity: pl.DataFrame, activities: pl.Series) -> _FloatArray:
     return phi
 
 
-def _term(result: ComplexityResult, cells: _Cells, rules: ExtensionRules) -> _FloatArray:
+def _term(cells: _Cells, rules: ExtensionRules) -> _FloatArray:
     """The complexity term C (as :func:`complexity_term`): one row (``pci``, per activity) or
     a matrix (``cog``, per cell), broadcasting over the cells."""
     if rules.complexity_term == "pci":
-        x = _by_code(result.activities, "activity", "pci", cells.activities)[np.newaxis, :]
-        lo, hi = result.activities.select(
-            pl.col("pci").min().alias("lo"), pl.col("pci").max().alias("hi")
-        ).row(0)
+        x = cells.pci()[np.newaxis, :]
+        lo, hi = cells.pci_bounds()
     else:
         x = cells.dense("cog").astype(np.float64, copy=False)
         pool = x[cells.lacking]
@@ -476,19 +549,27 @@ class _Links:
 
     @classmethod
     def of(cls, neighbours: pl.DataFrame, codes: pl.Series) -> _Links:
+        """``neighbours``: ``location`` and ``neighbour`` as strings; ``codes``: sorted."""
         size = codes.len()
-        # Pairs usually come grouped by location: look up each run once.
-        runs = neighbours.get_column("location").rle().struct.unnest()
-        location = np.repeat(_lookup(runs.get_column("value"), codes), runs.get_column("len"))
-        neighbour = _lookup(neighbours.get_column("neighbour"), codes)
+        # Both columns looked up at once (Polars casts them in parallel).
+        found = neighbours.select(
+            pl.col("location", "neighbour")
+            .cast(pl.Enum(codes), strict=False)
+            .to_physical()
+            .cast(pl.Int64)
+            .fill_null(-1)
+        )
+        location, neighbour = (column.to_numpy() for column in found.iter_columns())
         counts = np.bincount(location[location >= 0], minlength=size)
         known = (location >= 0) & (neighbour >= 0)
-        key = location[known] * size + neighbour[known]
+        location, neighbour = location[known], neighbour[known]
+        key = location * size + neighbour
         if np.any(key[1:] < key[:-1]):
-            key = np.sort(key)
+            key.sort()
+            location, neighbour = np.divmod(key, size)
         indptr = np.zeros(size + 1, dtype=np.int64)
-        np.cumsum(np.bincount(key // size, minlength=size), out=indptr[1:])
-        return cls(counts=counts, indptr=indptr, members=key % size)
+        np.cumsum(np.bincount(location, minlength=size), out=indptr[1:])
+        return cls(counts=counts, indptr=indptr, members=neighbour)
 
     def holders(self, held: _Mask) -> npt.NDArray[np.float32]:
         """How many of each location's neighbours hold each activity (Σ over pairs).
@@ -504,21 +585,23 @@ class _Links:
 
     def holding(
         self, held: _Mask, rows: _IndexArray, cols: _IndexArray, any_holder: _Mask
-    ) -> tuple[_IndexArray, _IndexArray]:
-        """Per (row, col) pair, the neighbours of the row holding the col, in order.
+    ) -> _IndexArray:
+        """Per (row, col) pair, the neighbours of the row holding the col, in order, all pairs
+        one after the other (as many per pair as :meth:`holders` counts).
 
-        ``any_holder`` marks the pairs with at least one (the others are skipped). Returns the
-        number per pair and the neighbours of all pairs one after the other.
+        ``any_holder`` marks the pairs with at least one (the others are skipped).
         """
         asked = np.flatnonzero(any_holder)
         start = self.indptr[rows[asked]]
         degree = self.indptr[rows[asked] + 1] - start
-        owner = np.repeat(asked, degree)
-        offset = np.cumsum(degree) - degree
-        where = np.arange(owner.size) + np.repeat(start - offset, degree)
+        # Every neighbour of every asked pair: its place in ``members`` and its cell.
+        where = np.repeat(start - (np.cumsum(degree) - degree), degree)
+        where += np.arange(where.size)
         neighbour = self.members[where]
-        has = held[neighbour, cols[owner]]
-        return np.bincount(owner[has], minlength=rows.size), neighbour[has]
+        cell = neighbour * held.shape[1]
+        cell += np.repeat(cols[asked], degree)
+        found: _IndexArray = neighbour[np.take(held, cell)]
+        return found
 
 
 def _best(keyed: _FloatArray, top: int) -> tuple[_IndexArray, _IndexArray, _IndexArray]:
@@ -532,22 +615,27 @@ def _best(keyed: _FloatArray, top: int) -> tuple[_IndexArray, _IndexArray, _Inde
     cut = np.partition(keyed, n_cols - width, axis=1)[:, n_cols - width]
     cut = np.maximum(cut, np.finfo(np.float64).min)[:, np.newaxis]
     chosen = keyed >= cut
-    crowded = np.flatnonzero(chosen.sum(axis=1) > width)
+    crowded = np.flatnonzero(np.count_nonzero(chosen, axis=1) > width)
     if crowded.size:
         # Ties at the cut: the lowest columns fill the places left.
         tied = keyed[crowded] == cut[crowded]
         room = width - (keyed[crowded] > cut[crowded]).sum(axis=1, keepdims=True)
         chosen[crowded] &= ~tied | (np.cumsum(tied, axis=1) <= room)
-    rows, cols = np.nonzero(chosen)
+    where = np.flatnonzero(chosen)
+    rows, cols = np.divmod(where, n_cols)
     # Order each row's (at most ``width``) picks in a small rows × width table.
     counts = np.bincount(rows, minlength=n_rows)
     starts = np.cumsum(counts) - counts
-    table = np.full((n_rows, width), -np.inf)
-    table[rows, np.arange(rows.size) - starts[rows]] = keyed[rows, cols]
-    order = np.argsort(-table, axis=1, kind="stable")
+    table = np.full((n_rows, width), np.inf)
+    table[rows, np.arange(rows.size) - starts[rows]] = np.negative(keyed.ravel()[where])
+    order = np.argsort(table, axis=1, kind="stable")
     row, rank = np.nonzero(np.arange(width)[np.newaxis, :] < counts[:, np.newaxis])
     picked = starts[row] + order[row, rank]
     return rows[picked], cols[picked], rank + 1
+
+
+_CHUNK = 8192
+"""Suggestions explained at a time (bounds the pairs × held activities table)."""
 
 
 def _closest(
@@ -557,56 +645,65 @@ def _closest(
     ties by activity). Returns the number per pair, then the activities and φ one after the
     other.
 
-    Each activity ranks the others once (a stable sort of its φ row); walking through the
-    activities each row holds, a pair keeps the ``top`` best ranks seen (an insertion into a
-    short sorted list, one vector operation per slot for all pairs at once). Pairs are taken
-    by decreasing number of held activities, so slot k only touches a prefix of them.
+    Each activity p lists the others once, closest first (a stable sort of its φ row, so ties
+    go by code), and ``place[p, j]`` says where j sits in that list (flat, so that every
+    entry is distinct; the extra column j = activities, "nothing", sits last). Each pair takes
+    the places of the activities its row holds, and a sort of these few numbers puts the
+    closest first.
     """
     n_loc, n_act = held.shape
+    width = min(top, n_act)
+    line = n_act + 1
     order = np.argsort(-phi, axis=1, kind="stable")
-    rank = np.empty((n_act, n_act + 1), dtype=np.int32)
-    np.put_along_axis(rank[:, :n_act], order, np.arange(n_act, dtype=np.int32), axis=1)
-    rank[:, n_act] = n_act  # "nothing yet" ranks last
-    # Each row's activities in code order (row-major), one line per slot.
-    where_r, where_c = np.nonzero(held)
-    per_row = held.sum(axis=1)
-    slots = np.zeros((int(per_row.max(initial=0)), n_loc), dtype=np.int32)
-    slots[np.arange(where_r.size) - (np.cumsum(per_row) - per_row)[where_r], where_r] = where_c
-    sequence = np.argsort(-per_row[rows], kind="stable")
-    owners = rows[sequence]
-    base = (cols[sequence] * (n_act + 1)).astype(np.int32)
-    reach = np.bincount(per_row[owners], minlength=slots.shape[0] + 1)[::-1].cumsum()[::-1]
-    best = np.full((min(top, n_act), rows.size), n_act, dtype=np.int32)
-    spare = np.empty(rows.size, dtype=np.int32)
-    for slot, line in enumerate(slots):
-        size = int(reach[slot + 1])  # pairs whose row holds more than ``slot`` activities
-        ranked = np.take(rank, base[:size] + line[owners[:size]])
-        for place in best[:, :size]:
-            np.minimum(place, ranked, out=spare[:size])
-            np.maximum(place, ranked, out=ranked)
-            place[:] = spare[:size]
-    ranked = np.empty_like(best.T)
-    ranked[sequence] = best.T
-    related = np.take(order, (cols * n_act)[:, np.newaxis] + np.minimum(ranked, n_act - 1))
-    proximity = np.take(phi, (cols * n_act)[:, np.newaxis] + related)
-    keep = (ranked < n_act) & (proximity > 0)
-    return keep.sum(axis=1), related[keep], proximity[keep]
+    listed = np.zeros((n_act, line), dtype=np.int64)  # the list of each activity, then 0
+    listed[:, :n_act] = order
+    closeness = np.zeros((n_act, line))  # φ along each list, then 0 ("nothing")
+    closeness[:, :n_act] = np.take_along_axis(phi, order, axis=1)
+    place = np.empty((n_act, line), dtype=np.int64)
+    np.put_along_axis(place[:, :n_act], order, np.arange(n_act)[np.newaxis, :], axis=1)
+    place[:, n_act] = n_act
+    place += (np.arange(n_act) * line)[:, np.newaxis]
+    # The activities each row holds, in code order, padded with n_act.
+    held_rows, held_cols = np.divmod(np.flatnonzero(held), n_act)
+    per_row = np.bincount(held_rows, minlength=n_loc)
+    within = np.arange(held_rows.size) - (np.cumsum(per_row) - per_row)[held_rows]
+    padded = np.full((n_loc, max(int(per_row.max(initial=0)), width)), n_act, dtype=np.int64)
+    padded[held_rows, within] = held_cols
+    first = np.empty((rows.size, width), dtype=np.int64)
+    for start in range(0, rows.size, _CHUNK):
+        part = slice(start, start + _CHUNK)
+        depth = max(int(per_row[rows[part]].max(initial=0)), width)
+        lookup = padded[rows[part], :depth]
+        lookup += (cols[part] * line)[:, np.newaxis]
+        keys = np.take(place, lookup)
+        keys.sort(axis=1)
+        first[part] = keys[:, :width]
+    proximity = np.take(closeness, first)
+    keep = proximity > 0  # "nothing" and φ = 0 are left out
+    return np.count_nonzero(keep, axis=1), np.take(listed, first[keep]), proximity[keep]
 
 
 def _lists(name: str, values: pl.Series, counts: _IndexArray) -> pl.Series:
-    """A list column: ``counts[i]`` consecutive ``values`` in row i."""
+    """A list column: ``counts[i]`` consecutive ``values`` in row i.
+
+    Built through Arrow without copying the values: strings go out as Arrow string views
+    (Polars' own layout), and the offsets are exported from a Polars series (converting a
+    NumPy array with :func:`pyarrow.array` would import pandas).
+    """
     offsets = np.zeros(counts.size + 1, dtype=np.int64)
     np.cumsum(counts, out=offsets[1:])
-    lists = pa.LargeListArray.from_arrays(pa.array(offsets), values.to_arrow())
+    lists = pa.LargeListArray.from_arrays(
+        pl.Series(offsets).to_arrow(), values.to_arrow(compat_level=pl.CompatLevel.newest())
+    )
     series = pl.from_arrow(lists)
     assert isinstance(series, pl.Series)
     return series.alias(name)
 
 
-def _wanted(cells: _Cells, locations: Sequence[str] | None) -> _Mask:
-    """Which rows of ``cells`` to suggest for."""
+def _wanted(cells: _Cells, locations: Sequence[str] | None) -> _Mask | None:
+    """Which rows of ``cells`` to suggest for (``None``: all)."""
     if locations is None:
-        return np.ones(cells.locations.len(), dtype=bool)
+        return None
     wanted = np.zeros(cells.locations.len(), dtype=bool)
     asked = _lookup(pl.Series(list(locations), dtype=pl.String), cells.locations)
     wanted[asked[asked >= 0]] = True
@@ -641,53 +738,78 @@ def _score(
     return _Scores(score=score, term=term, overlap=overlap, holders=holders)
 
 
-_BLOCK = 256
+_BLOCK = 1024
 """Locations scored and ranked at a time: the working arrays then stay in the CPU cache."""
+
+
+def _power(base: _FloatArray, exponent: float) -> _FloatArray:
+    """``base ** exponent`` (``base`` itself for exponent 1: x¹ = x exactly)."""
+    return base if exponent == 1.0 else np.power(base, exponent)
+
+
+_MINUS_INFINITY_BITS = np.array(-np.inf).view(np.int64)
+
+
+def _minus_infinity_where(mask: _Mask) -> _FloatArray:
+    """−inf where ``mask``, 0 elsewhere: the bit pattern of −inf times 0 or 1 (a masked write
+    branches on every cell and costs several times more)."""
+    bits = mask.astype(np.int64)
+    bits *= _MINUS_INFINITY_BITS
+    return bits.view(np.float64)
 
 
 def _keyed(
     density: _FloatArray,
     term: _FloatArray,
-    factor: _FloatArray,
-    candidate: _Mask,
+    overlap: _FloatArray,
+    blocked: _Mask,
     rules: ExtensionRules,
 ) -> _FloatArray:
-    """:func:`_score` of a block of cells (same operations, same order), −inf where not a
-    candidate and +inf where NaN (Polars sorts NaN first). ``factor`` holds the overlap and is
-    overwritten."""
-    factor *= -rules.overlap_penalty.value
-    factor += 1.0  # 1 − λ × overlap
-    keyed = np.power(density, rules.density_exponent.value)
-    keyed *= np.power(term, rules.complexity_exponent.value)
-    keyed *= factor
-    keyed[np.isnan(keyed)] = np.inf
-    keyed[~candidate] = -np.inf
+    """:func:`_score` of a block of cells (the same operations, so the same numbers), −inf
+    where ``blocked`` (not a candidate) and +inf where NaN (Polars sorts NaN first).
+    ``overlap`` is overwritten with the result."""
+    keyed = overlap
+    with np.errstate(invalid="ignore"):  # NaN scores are dealt with below
+        keyed *= -rules.overlap_penalty.value
+        keyed += 1.0  # 1 − λ × overlap
+        # (density^α × C^β) × (1 − λ × overlap), as in _score (x × y = y × x exactly).
+        keyed *= _power(density, rules.density_exponent.value) * _power(
+            term, rules.complexity_exponent.value
+        )
+        keyed += _minus_infinity_where(blocked)
+        # NaN now: NaN scores, and blocked cells whose score was NaN or +inf.
+        if np.isnan(np.sum(keyed)):
+            odd = np.isnan(keyed)
+            keyed[odd] = np.where(blocked[odd], -np.inf, np.inf)
     return keyed
 
 
 def _ranked(
-    result: ComplexityResult, cells: _Cells, links: _Links, wanted: _Mask, rules: ExtensionRules
+    cells: _Cells, links: _Links, wanted: _Mask | None, rules: ExtensionRules
 ) -> tuple[_IndexArray, _IndexArray, _IndexArray, _Scores]:
-    """The ``top_n`` candidates of each wanted location: rows, columns, ranks and scores."""
+    """The ``top_n`` candidates of each wanted location (``None``: all): rows, columns, ranks
+    and scores."""
     density = cells.dense("density").astype(np.float64, copy=False)
-    term = _term(result, cells, rules)
+    term = _term(cells, rules)
     holders = links.holders(cells.held)
     count = links.counts.astype(np.float64)[:, np.newaxis]
+    lonely = links.counts == 0
+    closed = cells.closed
+    minimum = rules.min_density.value
     none = np.zeros(0, dtype=np.int64)
     found = [(none, none, none)]
     for start in range(0, density.shape[0], _BLOCK):
         block = slice(start, start + _BLOCK)
         part = density[block]
+        # Candidates: M = 0, density ≥ min_density and > 0 (NaN fails both).
+        blocked = np.logical_not(part >= minimum if minimum > 0 else part > 0)
+        blocked |= closed[block]
+        if wanted is not None:
+            blocked |= ~wanted[block, np.newaxis]
         with np.errstate(divide="ignore", invalid="ignore"):
-            candidate = (
-                wanted[block, np.newaxis]
-                & cells.lacking[block]
-                & (part >= rules.min_density.value)
-                & (part > 0)
-            )
             overlap = np.divide(holders[block], count[block])
-        overlap[links.counts[block] == 0] = 0.0
-        keyed = _keyed(part, term[block] if term.shape[0] > 1 else term, overlap, candidate, rules)
+        overlap[lonely[block]] = 0.0
+        keyed = _keyed(part, term[block] if term.shape[0] > 1 else term, overlap, blocked, rules)
         rows, cols, rank = _best(keyed, rules.top_n.value)
         found.append((rows + start, cols, rank))
     rows, cols, rank = (np.concatenate(parts) for parts in zip(*found, strict=True))
@@ -737,26 +859,27 @@ def suggest_extensions(
     )
     cells = _Cells.of(result)
     links = _Links.of(neighbours, cells.locations)
-    rows, cols, rank, values = _ranked(result, cells, links, _wanted(cells, locations), rules)
-    pci = _by_code(result.activities, "activity", "pci", cells.activities)[cols]
-    eci = _by_code(result.locations, "location", "eci", cells.locations)[rows]
-    holder_count, holding = links.holding(cells.held, rows, cols, values.holders > 0)
+    rows, cols, rank, values = _ranked(cells, links, _wanted(cells, locations), rules)
+    pci = cells.pci()[cols]
+    eci = cells.eci()[rows]
+    holding = links.holding(cells.held, rows, cols, values.holders > 0)
+    holder_count = values.holders.astype(np.int64)
     related_count, related, proximity = _closest(
-        _phi(result.proximity, cells.activities), cells.held, rows, cols, rules.explain_top.value
+        cells.phi(), cells.held, rows, cols, rules.explain_top.value
     )
-    found = cells.at(("density", "cog", "value", "rca"), rows, cols)
+    density, cog, value, rca = cells.at(("density", "cog", "value", "rca"), rows, cols)
     suggestions = pl.DataFrame(
         [
             cells.locations.gather(rows).alias("location"),
             pl.Series("rank", rank, dtype=pl.UInt32),
             cells.activities.gather(cols).alias("activity"),
             pl.Series("score", values.score),
-            found.get_column("density"),
+            density,
             pl.Series("complexity", values.term),
             pl.Series("pci", pci, nan_to_null=True),
-            found.get_column("cog"),
-            found.get_column("value"),
-            found.get_column("rca"),
+            cog,
+            value,
+            rca,
             pl.Series("overlap", values.overlap),
             pl.Series("neighbours", links.counts[rows], dtype=pl.UInt32),
             _lists("neighbour_holders", cells.locations.gather(holding), holder_count),
