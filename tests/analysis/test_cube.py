@@ -8,6 +8,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from frames import rows_frame
+from parkhq.analysis import cube as cube_module
 from parkhq.analysis.cube import IndustryCube, park_matrix
 from parkhq.analysis.extension import neighbour_pairs, park_complexity, suggest_extensions
 from parkhq.analysis.structure import aggregate, in_parks
@@ -202,3 +203,109 @@ def test_a_negative_total_on_a_cube_is_reported_like_on_firm_rows() -> None:
     with pytest.raises(InvalidInput, match="负数") as from_cube:
         park_complexity(IndustryCube.from_firms(firms), rules)
     assert str(from_cube.value) == str(from_rows.value)
+
+
+def dense_reference(firms: pl.DataFrame, measures: list[str]) -> dict[str, np.ndarray]:
+    """The cube's arrays summed the plain way: units (parks sorted with their first firm's
+    region, then outside regions sorted, nulls first) × sorted classes."""
+    regions = ["province_code", "city_code"]
+    parks = (
+        firms.filter(pl.col("park_code").is_not_null())
+        .group_by("park_code", maintain_order=True)
+        .agg(pl.col(regions).first())
+        .sort("park_code")
+    )
+    outside = (
+        firms.filter(pl.col("park_code").is_null())
+        .select(regions)
+        .unique()
+        .sort(regions, nulls_last=False)
+    )
+    units = pl.concat(
+        [parks, outside.select(pl.lit(None, dtype=pl.String).alias("park_code"), *regions)]
+    ).with_row_index("unit")
+    classes = firms.get_column("industry_code").unique().sort().to_frame().with_row_index("c")
+    keyed = pl.concat(
+        [
+            firms.filter(pl.col("park_code").is_not_null()).join(
+                units.select("park_code", "unit"), on="park_code"
+            ),
+            firms.filter(pl.col("park_code").is_null()).join(
+                units.filter(pl.col("park_code").is_null()).select(*regions, "unit"),
+                on=regions,
+                nulls_equal=True,
+            ),
+        ],
+        how="diagonal",
+    ).join(classes, on="industry_code")
+    shape = (units.height, classes.height)
+    cells = (keyed.get_column("unit") * classes.height + keyed.get_column("c")).to_numpy()
+    arrays = {
+        "units": units.drop("unit"),
+        "counts": np.bincount(cells, minlength=shape[0] * shape[1]).reshape(shape),
+    }
+    for m in measures:
+        weights = keyed.get_column(m).cast(pl.Float64).fill_null(0.0).to_numpy()
+        arrays[m] = np.bincount(cells, weights=weights, minlength=shape[0] * shape[1]).reshape(
+            shape
+        )
+    return arrays
+
+
+@pytest.mark.parametrize("chunk", [7, 64, 1 << 16])
+@pytest.mark.parametrize("seed", range(10))
+def test_a_cube_holds_the_plain_sums_whatever_the_slices_and_chunks(
+    seed: int, chunk: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cube_module, "_CHUNK", chunk)
+    firms = firms_frame(seed)
+    rng = np.random.default_rng(seed)
+    cut = sorted(rng.choice(np.arange(1, max(firms.height, 2)), size=3).tolist())
+    pieces = [firms.slice(a, b - a) for a, b in zip([0, *cut], [*cut, firms.height], strict=True)]
+    chunked = pl.concat(pieces, rechunk=False)  # several chunks, of uneven lengths
+    cube = IndustryCube.from_firms(chunked)
+    expected = dense_reference(firms, ["output_value", "employees"])
+    assert_frame_equal(cube.units, expected["units"])
+    assert cube.classes.to_list() == sorted(set(firms.get_column("industry_code").to_list()))
+    assert cube.firm_counts.dtype == np.int64
+    np.testing.assert_array_equal(cube.firm_counts, expected["counts"])
+    for m in ("output_value", "employees"):
+        assert cube.totals[m].dtype == np.float64
+        np.testing.assert_allclose(cube.totals[m], expected[m], rtol=1e-12)
+    bare = IndustryCube.from_firms(chunked, ["output_value"], attributes=())
+    parks = firms.get_column("park_code").drop_nulls().unique().sort()
+    outside = firms.get_column("park_code").null_count() > 0
+    assert bare.units.get_column("park_code").to_list() == [*parks, *([None] if outside else [])]
+    np.testing.assert_array_equal(
+        bare.firm_counts[: parks.len()], expected["counts"][: parks.len()]
+    )
+    np.testing.assert_array_equal(
+        bare.firm_counts[parks.len() :].sum(axis=0), expected["counts"][parks.len() :].sum(axis=0)
+    )
+
+
+@pytest.mark.parametrize("chunk", [5, 1 << 16])
+def test_the_refused_park_is_that_of_the_first_disagreeing_firm(
+    chunk: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cube_module, "_CHUNK", chunk)
+    rows = [
+        ("P2", "330000", "330100", "3011", 1.0, 1),
+        ("P1", "330000", "330200", "3011", 1.0, 1),
+        (None, "340000", None, "3011", 1.0, 1),
+        ("P2", "330000", "330100", "3021", 1.0, 1),
+        ("P1", "330000", "330200", "3011", 1.0, 1),
+        (None, "330000", "330100", "3011", 1.0, 1),
+        ("P1", "330000", "330200", "3021", 1.0, 1),
+        ("P2", "330000", None, "3011", 1.0, 1),  # P2's first disagreeing firm: row 7
+        ("P1", "340000", "330200", "3011", 1.0, 1),  # P1's: row 8
+        ("P2", "330000", "330100", "3011", 1.0, 1),
+    ]
+    columns = ["park_code", "province_code", "city_code", "industry_code", "output_value"]
+    firms = rows_frame(rows, [*columns, "employees"])
+    with pytest.raises(InvalidInput, match="园区 P2 "):
+        IndustryCube.from_firms(firms)
+    with pytest.raises(InvalidInput, match="园区 P1 "):
+        IndustryCube.from_firms(firms.filter(pl.int_range(pl.len()) != 7))
+    agreeing = firms.filter(~pl.int_range(pl.len()).is_in([7, 8]))
+    assert IndustryCube.from_firms(agreeing).units.height == 4  # 2 parks, 2 regions

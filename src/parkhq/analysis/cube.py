@@ -16,7 +16,7 @@ the number of firms, as dense ``numpy`` arrays (3,000 parks × 1,382 classes = 3
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias, cast
 
@@ -48,65 +48,125 @@ _ALL_CLASSES = pl.Enum([f"{code:04d}" for code in range(10_000)])
 """Every 4-digit string: casting to it checks the class format and indexes in one pass."""
 
 
+_CHUNK = 1 << 16
+"""Most rows per step of the per-row loops: their temporaries stay small and are reused, since
+touching fresh memory costs more here than the arithmetic."""
+
+
 def _row_columns(firms: pl.DataFrame, measures: list[str], attributes: list[str]) -> pl.DataFrame:
-    """Per firm row, in one (parallel) pass: class and park codes, attribute hashes, measures."""
+    """Per firm row, in one (parallel) pass: ``_class`` (the class code's position among all
+    4-digit strings, null when malformed), ``_park`` (1 + a categorical code of ``park_code``,
+    0 outside parks), ``_hash`` (of the attribute values) and the measures (nulls as 0)."""
+    park = pl.col(UNIT).cast(pl.String).cast(pl.Categorical).to_physical()
     return firms.select(
         pl.col("industry_code").cast(_ALL_CLASSES, strict=False).to_physical().alias("_class"),
-        pl.col(UNIT).cast(pl.String).cast(pl.Categorical).to_physical().alias("_park"),
-        *([pl.struct(attributes).hash().alias("_hash")] if attributes else []),
+        (park + 1).fill_null(0).alias("_park"),
+        *([_hash(attributes).alias("_hash")] if attributes else []),
         *(pl.col(m).cast(pl.Float64).fill_null(0.0) for m in measures),
     )
 
 
-def _class_index(firms: pl.DataFrame, physical: pl.Series) -> tuple[pl.Series, NDArray[np.int64]]:
-    """The classes present (sorted) and each firm row's position among them.
+def _hash(columns: list[str]) -> pl.Expr:
+    """A 64-bit hash of the values of ``columns`` (each hashed, then mixed: cheaper than the
+    hash of a struct)."""
+    mixed = pl.col(columns[0]).hash()
+    for name in columns[1:]:
+        mixed = mixed * pl.lit(0x9E3779B97F4A7C15, dtype=pl.UInt64) + pl.col(name).hash()
+    return mixed
 
-    ``physical`` is the row's position among all 4-digit strings (null: not a 4-digit code).
+
+def _slices(rows: pl.DataFrame) -> Iterator[tuple[int, dict[str, NDArray[Any]]]]:
+    """The frame in consecutive slices of at most :data:`_CHUNK` rows within its chunks (so
+    read without copying): the first row of each and its columns as arrays."""
+    start = 0
+    for length in rows.get_column(rows.columns[0]).chunk_lengths() if rows.width else []:
+        for offset in range(0, length, _CHUNK):
+            part = rows.slice(start + offset, min(_CHUNK, length - offset))
+            yield start + offset, {name: part.get_column(name).to_numpy() for name in part.columns}
+        start += length
+
+
+def _class_index(firms: pl.DataFrame, rows: pl.DataFrame) -> tuple[pl.Series, NDArray[np.intp]]:
+    """The classes present (sorted) and a table from a row's ``_class`` to their position.
+
     Raises :class:`~parkhq.errors.InvalidInput` (with examples) for a null or malformed code.
     """
-    if physical.null_count():
+    if rows.get_column("_class").null_count():
         check_class_codes(firms.select("industry_code"))
-    index = physical.cast(pl.Int64).to_numpy()
-    number, present = _renumber(index)
-    classes = pl.Series("industry_code", [f"{code:04d}" for code in present], dtype=pl.String)
-    return classes, number
+    present = np.zeros(len(_ALL_CLASSES.categories), dtype=np.bool_)
+    for _, part in _slices(rows.select("_class")):
+        present[part["_class"]] = True
+    found = np.flatnonzero(present)
+    table = np.zeros(present.size, dtype=np.intp)
+    table[found] = np.arange(found.size)
+    classes = pl.Series("industry_code", [f"{code:04d}" for code in found], dtype=pl.String)
+    return classes, table
 
 
-def _renumber(codes: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-    """Codes (≥ 0) renumbered 0…n−1 in their order, and the distinct codes (ascending)."""
-    if codes.size and int(codes.max()) < 50_000_000:
-        present = np.flatnonzero(np.bincount(codes))
-        lookup = np.zeros(int(present[-1]) + 1, dtype=np.int64)
-        lookup[present] = np.arange(present.size)
-        return lookup[codes], present
-    present, number = np.unique(codes, return_inverse=True)
-    return number.astype(np.int64), present
-
-
-def _park_index(firms: pl.DataFrame, physical: pl.Series) -> tuple[pl.Series, NDArray[np.int64]]:
-    """The park codes present (sorted) and each firm row's position among them (−1: none).
-
-    ``physical`` holds the rows' categorical codes of ``park_code`` (null outside parks): the
-    first row of each code gives its name, and one look-up table turns codes into positions.
-    """
-    first = physical.arg_unique().to_numpy()
-    first = first[physical.gather(first).is_not_null().to_numpy()]
-    codes = physical.gather(first).cast(pl.Int64).to_numpy()
-    names = firms.get_column(UNIT).cast(pl.String).gather(first)
+def _park_index(firms: pl.DataFrame, physical: pl.Series) -> _Parks:
+    """The park codes present (sorted), the first row of each, and a table from a row's
+    ``_park`` to the park's position (outside parks, ``_park`` 0: the number of parks)."""
+    first = physical.arg_unique()
+    codes = physical.gather(first).to_numpy()
+    rows = first.to_numpy()[codes != 0]
+    codes = codes[codes != 0]
+    names = firms.get_column(UNIT).cast(pl.String).gather(rows)
     order = names.arg_sort().to_numpy()
-    # One spare slot at the end stays −1: a null code (−1) reads it.
-    lookup = np.full(int(codes.max(initial=-1)) + 2, -1, dtype=np.int64)
-    lookup[codes[order]] = np.arange(order.size)
-    index = lookup[physical.cast(pl.Int64).fill_null(-1).to_numpy()]
-    return names.gather(order), index
+    table = np.full(int(codes.max(initial=0)) + 1, order.size, dtype=np.intp)
+    table[codes[order]] = np.arange(order.size)
+    return names.gather(order), rows[order].astype(np.intp), table
 
 
-def _first_rows(index: NDArray[np.int64], size: int) -> NDArray[np.int64]:
-    """For each value 0…size−1 of ``index`` (all present), the first row holding it."""
-    first = np.empty(size, dtype=np.int64)
-    rows = np.arange(index.size, dtype=np.int64)
-    first[index[::-1]] = rows[::-1]
-    return first
+_Parks: TypeAlias = "tuple[pl.Series, NDArray[np.intp], NDArray[np.intp]]"
+"""Park codes (sorted), the first firm row of each, and the table from ``_park`` to parks."""
+
+
+def _add_rows(
+    rows: pl.DataFrame,
+    parks: _Parks,
+    classes: tuple[int, NDArray[np.intp]],
+    outside: tuple[NDArray[np.intp], NDArray[np.int64]],
+    attributes: list[str],
+    sums: Mapping[str, NDArray[Any]],
+) -> None:
+    """Add every firm row to its cell (unit × class) of ``sums`` (column name → flat array:
+    ``_count`` counts rows, a measure adds its value), a slice of rows at a time.
+
+    A park's row's unit is the park's position; ``outside`` holds the rows outside parks
+    (ascending) and the unit of each. Refuses a park whose firms disagree on the attributes
+    with its first firm (compared through a 64-bit hash of their values), naming the park of
+    the first such row.
+    """
+    codes, first, table = parks
+    width, class_table = classes
+    outside_rows, outside_units = outside
+    expected = None
+    if attributes:
+        hashes = rows.get_column("_hash")
+        expected = np.append(hashes.gather(first).to_numpy(), np.uint64(0))
+    cells = np.empty(min(rows.height, _CHUNK), dtype=np.intp)
+    positions = np.empty_like(cells)
+    seen = np.empty(cells.size, dtype=np.uint64)
+    for start, part in _slices(rows):
+        cell = cells[: part["_park"].size]
+        table.take(part["_park"], out=cell, mode="clip")  # in range: "clip" skips a copy
+        if expected is not None:
+            differ = expected.take(cell, out=seen[: cell.size], mode="clip") != part["_hash"]
+            if outside_rows.size:
+                differ &= cell != codes.len()  # rows outside parks are not compared
+            if differ.any():
+                code = codes[int(cell[int(differ.argmax())])]
+                raise InvalidInput(
+                    f"园区 {code} 的企业对应了多个{'/'.join(attributes)}，同一园区应属于同一区划",
+                    detail={"park_code": code, "attributes": attributes},
+                )
+        low, high = np.searchsorted(outside_rows, [start, start + cell.size])
+        if high > low:
+            cell[outside_rows[low:high] - start] = outside_units[low:high]
+        cell *= width
+        cell += class_table.take(part["_class"], out=positions[: cell.size], mode="clip")
+        for name, flat in sums.items():
+            np.add.at(flat, cell, 1 if name == "_count" else part[name])
 
 
 @dataclass(frozen=True)
@@ -176,26 +236,29 @@ class IndustryCube:
         require_numeric(firms, chosen, "企业数据")
         if firms.schema["industry_code"] != pl.String:
             check_class_codes(firms.select("industry_code"))
-        columns = _row_columns(firms, chosen, attrs)
-        classes, class_index = _class_index(firms, columns.get_column("_class"))
-        parks = _park_index(firms, columns.get_column("_park"))
-        hashes = (
-            columns.get_column("_hash").to_numpy()
-            if attrs
-            else np.zeros(firms.height, dtype=np.uint64)
+        rows = _row_columns(firms, chosen, attrs)
+        classes, class_table = _class_index(firms, rows)
+        parks = _park_index(firms, rows.get_column("_park"))
+        outside = (
+            rows.get_column("_park").eq(0).arg_true().to_numpy().astype(np.intp)
+            if rows.get_column("_park").min() == 0
+            else np.zeros(0, dtype=np.intp)
         )
-        units, unit_index = _units(firms, parks, attrs, hashes)
-        cells = unit_index * classes.len() + class_index
-        size = units.height * classes.len()
+        units, regions = _units(firms, parks, attrs, outside)
         shape = (units.height, classes.len())
-        totals = {
-            name: np.asarray(
-                np.bincount(cells, weights=columns.get_column(name).to_numpy(), minlength=size),
-                dtype=np.float64,
-            ).reshape(shape)
-            for name in chosen
-        }
-        counts = np.asarray(np.bincount(cells, minlength=size), dtype=np.int64).reshape(shape)
+        # One block for every sum: counts (int64, zeros alike) in the last layer.
+        block = np.zeros((len(chosen) + 1, *shape), dtype=np.float64)
+        counts = block[-1].view(np.int64)
+        sums = {name: block[layer].reshape(-1) for layer, name in enumerate(chosen)}
+        _add_rows(
+            rows,
+            parks,
+            (classes.len(), class_table),
+            (outside, regions + parks[0].len()),
+            attrs,
+            {"_count": counts.reshape(-1), **sums},
+        )
+        totals = {name: block[layer] for layer, name in enumerate(chosen)}
         dtypes = firms.head(0).select(pl.col(chosen).sum()).schema
         return cls(units, classes, totals, counts, dict(dtypes))
 
@@ -427,48 +490,30 @@ def _combine(
 
 def _units(
     firms: pl.DataFrame,
-    parks: tuple[pl.Series, NDArray[np.int64]],
+    parks: _Parks,
     attributes: list[str],
-    hashes: NDArray[np.uint64],
+    outside: NDArray[np.intp],
 ) -> tuple[pl.DataFrame, NDArray[np.int64]]:
-    """Units (parks, then firms outside parks by attributes) and each firm row's unit.
-
-    A park's attributes are those of its first firm; every other firm of the park must agree
-    (compared through a 64-bit hash of the attribute values).
-    """
-    codes, park_index = parks
-    inside = park_index >= 0
-    everyone = bool(inside.all())
+    """Units (parks with their first firm's attributes, then firms outside parks by
+    attributes, nulls first) and, per row of ``outside`` (the rows outside parks), its unit
+    minus the number of parks."""
+    codes, first, _ = parks
     units = pl.DataFrame({UNIT: codes})
     if attributes:
-        positions = park_index if everyone else park_index[inside]
-        first = _first_rows(positions, codes.len())
-        rows = first if everyone else np.flatnonzero(inside)[first]
-        units = units.with_columns(firms.select(attributes).gather(rows))
-        mismatch = np.flatnonzero(
-            (hashes if everyone else hashes[inside]) != hashes[rows][positions]
-        )
-        if mismatch.size:
-            code = codes[int(positions[mismatch[0]])]
-            raise InvalidInput(
-                f"园区 {code} 的企业对应了多个{'/'.join(attributes)}，同一园区应属于同一区划",
-                detail={"park_code": code, "attributes": attributes},
-            )
-    if everyone:
-        return units, park_index
-    outside = np.flatnonzero(~inside)
+        units = units.with_columns(firms.select(attributes).gather(first))
     if outside.size == 0:
-        return units, park_index
-    index = park_index.copy()
+        return units, np.zeros(0, dtype=np.int64)
     if not attributes:
-        index[outside] = codes.len()
-        return pl.concat([units, pl.DataFrame({UNIT: [None]}, schema=units.schema)]), index
+        extra = pl.DataFrame({UNIT: [None]}, schema=units.schema)
+        return pl.concat([units, extra]), np.zeros(outside.size, dtype=np.int64)
     regions = firms.select(attributes).gather(outside)
     keys = regions.unique().sort(attributes, nulls_last=False).with_row_index("k")
-    extra = regions.join(keys, on=attributes, how="left", nulls_equal=True, maintain_order="left")
-    index[outside] = codes.len() + extra.get_column("k").cast(pl.Int64).to_numpy()
+    joined = regions.join(keys, on=attributes, how="left", nulls_equal=True, maintain_order="left")
     outside_units = keys.drop("k").with_columns(pl.lit(None, dtype=pl.String).alias(UNIT))
-    return pl.concat([units, outside_units.select(units.columns)], how="vertical_relaxed"), index
+    return (
+        pl.concat([units, outside_units.select(units.columns)], how="vertical_relaxed"),
+        joined.get_column("k").cast(pl.Int64).to_numpy(),
+    )
 
 
 @dataclass(frozen=True)

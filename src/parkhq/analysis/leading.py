@@ -35,7 +35,6 @@ import polars as pl
 import pyarrow as pa  # type: ignore[import-untyped]
 from numpy.typing import NDArray
 
-from parkhq.analysis.blas import one_blas_thread
 from parkhq.analysis.cube import ParkMatrix, park_matrix
 from parkhq.analysis.structure import (
     INDUSTRY,
@@ -517,8 +516,7 @@ def compare_declared(
 
     The two lists are null for a park without output data.
     """
-    declared_rows = _declared_rows(declared)
-    counts = _declared_count(declared, item_column).sort("park_code")
+    portfolios = _Portfolios.read(declared, item_column)
     current = _current_period(firms, period_column, period)
     _require_columns(current, ["park_code", "industry_code", "output_value"], "企业数据")
     matrix = park_matrix(current, "output_value")
@@ -530,152 +528,317 @@ def compare_declared(
         rules.level,
         category_map if class_map is None and rules.level == "category" else class_map,
     )
-    grid = _DeclaredGrid.build(counts, matrix, declared_rows, category_classes, level_map)
+    grid = _DeclaredGrid.build(portfolios, matrix, category_classes, level_map)
     thresholds = rules.declared
-    output = grid.output
-    total = output.sum(axis=1)
-    has_data = total > 0
-    with one_blas_thread():
-        declared_mask = (grid.declared.astype(np.float64) @ grid.category_classes) > 0
-        covered = np.where(declared_mask, output, 0.0)
-        category_output = output @ grid.category_classes.T
-        to_industry = grid.industry_classes.astype(np.float64)  # classes × industries
-        lead_park, lead_industry = grid.positions(leading)
-        lead_total = (output @ to_industry)[lead_park, lead_industry]
-        lead_covered = (covered @ to_industry)[lead_park, lead_industry]
-        declared_present = (declared_mask & grid.present).astype(np.float64)
-        any_declared = (declared_present @ to_industry)[lead_park, lead_industry] > 0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        share = np.where(has_data, covered.sum(axis=1) / total, np.nan)
-        category_share = np.where(has_data[:, None], category_output / total[:, None], np.nan)
-        coverage = np.where(
-            lead_total > 0, lead_covered / lead_total, np.where(any_declared, 1.0, 0.0)
-        )
-    not_real = grid.declared & (category_share < thresholds.min_category_share.value)
-    undeclared = np.zeros((grid.parks.len(), grid.industries.len()), dtype=bool)
-    undeclared[lead_park, lead_industry] = coverage < thresholds.coverage_share.value
+    share = grid.declared_share
+    not_real = grid.category_share < thresholds.min_category_share.value
+    lead_park, lead_industry, coverage = grid.leading_coverage(leading)
+    undeclared = coverage < thresholds.coverage_share.value
     verdict = np.select(
-        [~has_data, share >= thresholds.strong_share.value, share < thresholds.weak_share.value],
-        ["no_data", "strong", "weak"],
-        "moderate",
+        [
+            ~grid.has_data,
+            share >= thresholds.strong_share.value,
+            share < thresholds.weak_share.value,
+        ],
+        [0, 1, 2],
+        3,
     )
-    rows = _index(counts.get_column("park_code"), grid.parks)
-    with_data = pl.Series(has_data[rows])
-    return counts.select(
-        "park_code",
-        "declared_count",
-        (pl.col("declared_count") > thresholds.max_count.value).alias("exceeds_three"),
-        _name_lists("declared_categories", grid.declared, grid.categories).gather(rows),
-        pl.Series("declared_output_share", share[rows]).fill_nan(None),
-        pl.Series("verdict", verdict[rows]),
-        pl.Series("verdict_label", verdict[rows]).replace_strict(dict(VERDICT_LABELS)),
-        pl.when(with_data).then(
-            _name_lists("declared_but_not_real", not_real, grid.categories).gather(rows)
-        ),
-        pl.when(with_data).then(
-            _name_lists("real_but_undeclared", undeclared, grid.industries).gather(rows)
-        ),
+    codes = pl.Series(["no_data", "strong", "weak", "moderate"], dtype=pl.String)
+    no_data = pl.Series(~grid.has_data)
+    parks = portfolios.parks.len()
+    return pl.DataFrame(
+        [
+            portfolios.parks.alias("park_code"),
+            portfolios.counts.alias("declared_count"),
+            (portfolios.counts > thresholds.max_count.value).alias("exceeds_three"),
+            _name_lists(
+                "declared_categories",
+                parks,
+                portfolios.park,
+                portfolios.category,
+                portfolios.categories,
+            ),
+            pl.Series("declared_output_share", share, nan_to_null=True),
+            codes.gather(verdict).alias("verdict"),
+            codes.replace_strict(dict(VERDICT_LABELS)).gather(verdict).alias("verdict_label"),
+            _name_lists(
+                "declared_but_not_real",
+                parks,
+                grid.pair_park[not_real],
+                grid.pair_category[not_real],
+                portfolios.categories,
+                null=no_data,
+            ),
+            _name_lists(
+                "real_but_undeclared",
+                parks,
+                lead_park[undeclared],
+                lead_industry[undeclared],
+                grid.industries,
+                null=no_data,
+            ),
+        ]
     )
 
 
-def _name_lists(name: str, chosen: NDArray[np.bool_], names: pl.Series) -> pl.Series:
-    """A list column: for each row of ``chosen``, the ``names`` of its True columns (sorted, as
-    ``names`` is)."""
-    rows, cols = np.nonzero(chosen)
-    offsets = np.zeros(chosen.shape[0] + 1, dtype=np.int64)
-    np.cumsum(np.bincount(rows, minlength=chosen.shape[0]), out=offsets[1:])
-    values = names.cast(pl.String).gather(cols).to_arrow()
-    series = pl.from_arrow(pa.LargeListArray.from_arrays(pa.array(offsets), values))
+def _name_lists(
+    name: str,
+    rows: int,
+    row: NDArray[np.int64],
+    col: NDArray[np.int64],
+    names: pl.Series,
+    *,
+    null: pl.Series | None = None,
+) -> pl.Series:
+    """A list column of ``rows`` rows: row ``r`` lists ``names[col]`` of the entries with
+    ``row == r``, in entry order (``row`` ascending); rows flagged in ``null`` are null."""
+    offsets = np.zeros(rows + 1, dtype=np.int64)
+    np.cumsum(np.bincount(row, minlength=rows), out=offsets[1:])
+    values = names.cast(pl.String).gather(col).to_arrow()
+    mask = None if null is None else null.to_arrow()
+    series = pl.from_arrow(pa.LargeListArray.from_arrays(pa.array(offsets), values, mask=mask))
     assert isinstance(series, pl.Series)
     return series.alias(name).cast(_STRING_LIST)
 
 
+def _codes(values: pl.Series) -> NDArray[np.int64]:
+    """Integer codes of the values (as strings), −1 for null: equal codes, equal strings (within
+    one call)."""
+    physical = values.cast(pl.String).cast(pl.Categorical).to_physical()
+    return physical.cast(pl.Int64).fill_null(-1).to_numpy()
+
+
 def _index(values: pl.Series, universe: pl.Series) -> NDArray[np.int64]:
-    """Positions of ``values`` in ``universe`` (sorted, distinct, containing every value)."""
-    return values.cast(pl.Enum(universe)).to_physical().cast(pl.Int64).to_numpy()
+    """Position of each of ``values`` in ``universe`` (distinct); −1 for a value that is not in
+    it, or null."""
+    values, universe = values.cast(pl.String), universe.cast(pl.String)
+    if universe.null_count() == 0 and values.equals(universe, check_names=False):
+        return np.arange(values.len(), dtype=np.int64)
+    if values.is_sorted(nulls_last=False):  # e.g. park codes of sorted rows: look up each run
+        runs, distinct = _dense_ids(values)
+        if distinct.len() < values.len():
+            return _index(distinct, universe)[runs]
+    known = universe.drop_nulls()
+    position = _lookup(values, known)
+    if known.len() == universe.len():
+        return position
+    return np.where(position >= 0, np.flatnonzero(universe.is_not_null().to_numpy())[position], -1)
 
 
-def _distinct(*columns: pl.Series) -> pl.Series:
-    return pl.concat([c.cast(pl.String) for c in columns]).drop_nulls().unique().sort()
+def _lookup(values: pl.Series, universe: pl.Series) -> NDArray[np.int64]:
+    """:func:`_index` for strings, ``universe`` without null."""
+    hashes = universe.hash().to_numpy()
+    order = np.argsort(hashes)
+    ordered = hashes[order]
+    if universe.len() == 0 or np.any(ordered[1:] == ordered[:-1]):  # (a hash collision)
+        found = values.cast(pl.Enum(universe), strict=False).to_physical()
+        return found.cast(pl.Int64).fill_null(-1).to_numpy()
+    # Each value's hash names one candidate; the strings must be equal too.
+    at = order[np.minimum(np.searchsorted(ordered, values.hash().to_numpy()), order.size - 1)]
+    return np.where((universe.gather(at) == values).fill_null(False).to_numpy(), at, -1)
+
+
+def _dense_ids(values: pl.Series) -> tuple[NDArray[np.int64], pl.Series]:
+    """Each value's position among the distinct values (sorted, null first) and those values."""
+    if values.is_sorted(nulls_last=False):  # the usual order of declared rows: runs of parks
+        runs = values.rle_id().cast(pl.Int64).to_numpy()
+        return runs, values.gather(np.flatnonzero(np.diff(runs, prepend=-1)))
+    slot = _codes(values) + 1  # 0: null
+    row = np.full(int(slot.max(initial=0)) + 1, -1, dtype=np.int64)
+    row[slot] = np.arange(slot.size)  # a row holding each code
+    used = np.flatnonzero(row >= 0)
+    distinct = values.gather(row[used])
+    rank = distinct.arg_sort(nulls_last=False).to_numpy()
+    position = np.empty(row.size, dtype=np.int64)
+    position[used[rank]] = np.arange(rank.size)
+    return position[slot], distinct.gather(rank)
+
+
+def _distinct_pairs(
+    first: NDArray[np.int64], second: NDArray[np.int64], size: int
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """The distinct pairs (``first``, ``second`` < ``size``), sorted."""
+    keys = np.sort(first * size + second)
+    keys = keys[np.r_[True, keys[1:] != keys[:-1]]] if keys.size else keys
+    return keys // size, keys % size
+
+
+@dataclass(frozen=True)
+class _Portfolios:
+    """The declared portfolios as index arrays.
+
+    ``parks`` — the declaring parks (sorted, null first), one row each; ``counts`` their
+    ``declared_count`` (UInt32); ``categories`` the distinct declared categories (sorted);
+    ``park`` and ``category`` — the distinct declared (park, category) pairs as positions in
+    ``parks`` and ``categories``, sorted.
+    """
+
+    parks: pl.Series
+    counts: pl.Series
+    categories: pl.Series
+    park: NDArray[np.int64]
+    category: NDArray[np.int64]
+
+    @classmethod
+    def read(cls, declared: pl.DataFrame, item_column: str) -> _Portfolios:
+        _require_columns(declared, ["park_code", "category"], "申报主导产业数据")
+        park, parks = _dense_ids(declared.get_column("park_code"))
+        if "declared_count" in declared.columns or item_column not in declared.columns:
+            # A given count (checked: one per park), or the error of neither column.
+            counts = _declared_count(declared, item_column).sort("park_code")
+        else:
+            item = _codes(declared.get_column(item_column))
+            known = item >= 0
+            item_park, _ = _distinct_pairs(park[known], item[known], int(item.max(initial=0)) + 1)
+            number = np.bincount(item_park, minlength=parks.len())
+            counts = pl.DataFrame({"declared_count": pl.Series(number, dtype=pl.UInt32)})
+        # A row without park code counts, but lists no category (as a join on it finds none).
+        named = declared.select(
+            pl.col("category").is_not_null() & pl.col("park_code").is_not_null()
+        ).to_series()
+        category, categories = _dense_ids(declared.get_column("category").filter(named))
+        pair_park, pair_category = _distinct_pairs(
+            park[named.to_numpy()], category, categories.len()
+        )
+        return cls(
+            parks=parks,
+            counts=counts.get_column("declared_count"),
+            categories=categories.cast(pl.String),
+            park=pair_park,
+            category=pair_category,
+        )
+
+
+def _class_sets(
+    frame: pl.DataFrame, key: str, classes: pl.Series, names: list[str] | None = None
+) -> tuple[list[str], tuple[NDArray[np.int64], NDArray[np.int64]]]:
+    """The sets of classes of ``names`` (default: every ``key`` of ``frame`` but null, sorted)
+    from the rows (``key``, ``class_code``) of ``frame``: the names and, as CSR arrays
+    (offsets, members), the sets as columns of ``classes``."""
+    column = {code: at for at, code in enumerate(classes.cast(pl.String).to_list())}
+    members: dict[str | None, list[int]] = {}
+    for name, code in zip(
+        frame.get_column(key).cast(pl.String).to_list(),
+        frame.get_column("class_code").cast(pl.String).to_list(),
+        strict=True,
+    ):
+        members.setdefault(name, []).append(column[code])
+    if names is None:
+        names = sorted(name for name in members if name is not None)
+    lists = [members.get(name, []) for name in names]
+    offsets = np.zeros(len(lists) + 1, dtype=np.int64)
+    np.cumsum([len(found) for found in lists], out=offsets[1:])
+    return names, (offsets, np.array([c for found in lists for c in found], dtype=np.int64))
+
+
+def _expand(
+    sets: tuple[NDArray[np.int64], NDArray[np.int64]], which: NDArray[np.int64]
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """The members of the sets ``which`` (CSR ``sets``): for each, the position in ``which``
+    and the member."""
+    offsets, members = sets
+    starts = offsets[which]
+    lengths = offsets[which + 1] - starts
+    owner = np.repeat(np.arange(which.size), lengths)
+    ends = np.cumsum(lengths)
+    at = np.arange(int(ends[-1]) if ends.size else 0) + np.repeat(starts - ends + lengths, lengths)
+    return owner, members[at]
 
 
 @dataclass(frozen=True)
 class _DeclaredGrid:
-    """Parks × classes, categories and industries as matrices, for :func:`compare_declared`.
+    """The declared portfolios against the parks × classes output, for :func:`compare_declared`.
 
-    ``output`` (parks × classes, 万元) and ``present`` (a row exists), ``declared`` (parks ×
-    categories), ``category_classes`` (categories × classes, 0/1) and ``industry_classes``
-    (classes × industries at the rule level, 0/1). Parks, classes, categories and industries
-    are sorted; the matrices' rows and columns follow them.
+    Categories and industries are sparse patterns over the classes: only the cells (park,
+    class) they name are read from ``output`` and ``present`` (parks × classes of the
+    :class:`ParkMatrix`, flat; ``classes`` columns). Per declaring park (rows of
+    ``portfolios``): ``row`` in the matrix (−1: no firm), ``has_data`` (positive output) and
+    ``declared_share`` (share of the output in the union of its declared categories; NaN
+    without data). Per declared pair of a park with data (``pair_park``, ``pair_category``,
+    sorted): ``category_share``. ``declared_cells`` marks the cells of the declared categories;
+    ``industry_sets`` holds the classes of each of ``industries`` (sorted, at the rule level).
     """
 
-    parks: pl.Series
-    categories: pl.Series
+    portfolios: _Portfolios
     industries: pl.Series
+    industry_sets: tuple[NDArray[np.int64], NDArray[np.int64]]
+    classes: int
     output: NDArray[np.float64]
     present: NDArray[np.bool_]
-    declared: NDArray[np.bool_]
-    category_classes: NDArray[np.float64]
-    industry_classes: NDArray[np.bool_]
+    row: NDArray[np.int64]
+    has_data: NDArray[np.bool_]
+    declared_share: NDArray[np.float64]
+    pair_park: NDArray[np.int64]
+    pair_category: NDArray[np.int64]
+    category_share: NDArray[np.float64]
+    declared_cells: NDArray[np.bool_]
 
     @classmethod
     def build(
         cls,
-        counts: pl.DataFrame,
+        portfolios: _Portfolios,
         matrix: ParkMatrix,
-        declared_rows: pl.DataFrame,
         category_classes: pl.DataFrame,
         level_map: pl.DataFrame,
     ) -> _DeclaredGrid:
-        parks = _distinct(counts.get_column("park_code"), matrix.parks)
-        classes = matrix.industries
-        categories = _distinct(
-            declared_rows.get_column("category"), category_classes.get_column("category")
+        row = _index(portfolios.parks, matrix.parks)
+        in_matrix = row >= 0
+        total, covered = np.zeros(row.size), np.zeros(row.size)
+        total[in_matrix] = matrix.values.sum(axis=1)[row[in_matrix]]
+        has_data = total > 0
+        with_data = has_data[portfolios.park]
+        pair_park, pair_category = portfolios.park[with_data], portfolios.category[with_data]
+        _, category_sets = _class_sets(
+            category_classes, "category", matrix.industries, portfolios.categories.to_list()
         )
-        industries = _distinct(level_map.get_column(INDUSTRY))
-        rows = _index(matrix.parks, parks)
-        output = np.zeros((parks.len(), classes.len()))
-        output[rows] = matrix.values
-        present = np.zeros((parks.len(), classes.len()), dtype=bool)
-        present[rows] = matrix.present
-        declared = np.zeros((parks.len(), categories.len()), dtype=bool)
-        declared[
-            _index(declared_rows.get_column("park_code"), parks),
-            _index(declared_rows.get_column("category"), categories),
-        ] = True
-        category_matrix = np.zeros((categories.len(), classes.len()))
-        category_matrix[
-            _index(category_classes.get_column("category"), categories),
-            _index(category_classes.get_column("class_code"), classes),
-        ] = 1.0
-        industry_matrix = np.zeros((classes.len(), industries.len()), dtype=bool)
-        industry_matrix[
-            _index(level_map.get_column("class_code"), classes),
-            _index(level_map.get_column(INDUSTRY), industries),
-        ] = True
+        owner, column = _expand(category_sets, pair_category)
+        cell = (row[pair_park] * matrix.industries.len())[owner] + column
+        output = np.ravel(matrix.values)
+        category_output = np.bincount(owner, output[cell], minlength=pair_park.size)
+        declared_cells = np.zeros(output.size, dtype=bool)
+        declared_cells[cell] = True
+        covered[in_matrix] = np.einsum(
+            "ij,ij->i", matrix.values, declared_cells.reshape(matrix.values.shape)
+        )[row[in_matrix]]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            declared_share = np.where(has_data, covered / total, np.nan)
+        industries, industry_sets = _class_sets(level_map, INDUSTRY, matrix.industries)
         return cls(
-            parks=parks,
-            categories=categories,
-            industries=industries,
+            portfolios=portfolios,
+            industries=pl.Series(INDUSTRY, industries, dtype=pl.String),
+            industry_sets=industry_sets,
+            classes=matrix.industries.len(),
             output=output,
-            present=present,
-            declared=declared,
-            category_classes=category_matrix,
-            industry_classes=industry_matrix,
+            present=np.ravel(matrix.present),
+            row=row,
+            has_data=has_data,
+            declared_share=declared_share,
+            pair_park=pair_park,
+            pair_category=pair_category,
+            category_share=category_output / total[pair_park],
+            declared_cells=declared_cells,
         )
 
-    def positions(self, leading: pl.DataFrame) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-        """Rows (parks) and industry columns of the measured leading pairs the grid knows."""
-        known = (
-            leading.filter(pl.col("is_leading"))
-            .select(
-                pl.col("park_code").cast(pl.Enum(self.parks), strict=False).to_physical(),
-                pl.col(INDUSTRY).cast(pl.Enum(self.industries), strict=False).to_physical(),
-            )
-            .drop_nulls()
-            .unique()
-        )
-        return (
-            known.get_column("park_code").cast(pl.Int64).to_numpy(),
-            known.get_column(INDUSTRY).cast(pl.Int64).to_numpy(),
-        )
+    def leading_coverage(
+        self, leading: pl.DataFrame
+    ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
+        """The measured leading pairs (park, industry) of the parks with data, sorted, and the
+        share of each pair's output in the park's declared categories (without output: 1 when
+        a present class is declared, else 0)."""
+        chosen = leading.select("park_code", INDUSTRY).filter(leading.get_column("is_leading"))
+        park = _index(chosen.get_column("park_code"), self.portfolios.parks)
+        industry = _index(chosen.get_column(INDUSTRY), self.industries)
+        known = (park >= 0) & (industry >= 0)
+        park, industry = _distinct_pairs(park[known], industry[known], self.industries.len())
+        with_data = self.has_data[park]
+        park, industry = park[with_data], industry[with_data]
+        owner, column = _expand(self.industry_sets, industry)
+        cell = (self.row[park] * self.classes)[owner] + column
+        values = self.output[cell]
+        declared = self.declared_cells[cell]
+        total = np.bincount(owner, values, minlength=park.size)
+        covered = np.bincount(owner, np.where(declared, values, 0.0), minlength=park.size)
+        present = np.bincount(owner, declared & self.present[cell], minlength=park.size)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            coverage = np.where(total > 0, covered / total, np.where(present > 0, 1.0, 0.0))
+        return park, industry, coverage

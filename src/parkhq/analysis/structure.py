@@ -159,21 +159,31 @@ def expand_category_map(category_map: pl.DataFrame, class_codes: pl.Series) -> p
     A class may belong to several categories (then it counts in each).
     """
     require_columns(category_map, ("category", "class_code"), "产业类别对照表")
-    _check_codes(category_map, "class_code", _MAP_CODE_PATTERN, "2–4 位行业代码", "产业类别对照表")
-    classes = pl.DataFrame({"class_code": class_codes.cast(pl.String)}).unique()
-    mapping = category_map.select("category", "class_code").unique()
-    parts = []
-    for length in (2, 3, 4):
-        rows = mapping.filter(pl.col("class_code").str.len_chars() == length)
-        if rows.height:
-            parts.append(
-                classes.with_columns(prefix=pl.col("class_code").str.slice(0, length))
-                .join(rows.rename({"class_code": "prefix"}), on="prefix", how="inner")
-                .select("category", "class_code")
-            )
-    if not parts:
-        return pl.DataFrame(schema={"category": pl.String, "class_code": pl.String})
-    return pl.concat(parts).unique().sort("category", "class_code")
+    codes = category_map.get_column("class_code")
+    if codes.dtype != pl.String or not codes.str.contains(_MAP_CODE_PATTERN).fill_null(False).all():
+        _check_codes(
+            category_map, "class_code", _MAP_CODE_PATTERN, "2–4 位行业代码", "产业类别对照表"
+        )
+    # A few hundred map rows and classes: plain dictionaries beat a dozen small joins.
+    covered: dict[str, set[Any]] = {}
+    categories = category_map.get_column("category")
+    for category, code in zip(categories.to_list(), codes.to_list(), strict=True):
+        covered.setdefault(code, set()).add(category)
+    pairs = {
+        (category, code)
+        for code in class_codes.cast(pl.String).drop_nulls().unique().to_list()
+        for prefix in {code[:2], code[:3], code[:4]}
+        for category in covered.get(prefix, ())
+    }
+    ordered = sorted(pairs, key=lambda pair: (pair[0] is not None, pair))  # null category first
+    dtype = categories.dtype if category_map.height else pl.String
+    expanded = pl.DataFrame(
+        [
+            pl.Series("category", [category for category, _ in ordered], dtype=dtype),
+            pl.Series("class_code", [code for _, code in ordered], dtype=pl.String),
+        ]
+    )
+    return expanded if dtype == pl.String else expanded.sort("category", "class_code")
 
 
 def industry_level_map(
