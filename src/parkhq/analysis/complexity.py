@@ -47,13 +47,16 @@ touching new memory costs about as much as the arithmetic).
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Final, TypeVar
 
 import numpy as np
 import polars as pl
+import scipy.linalg
 import scipy.sparse.linalg
 from numpy.typing import NDArray
 
@@ -471,17 +474,18 @@ def _top_second(
     LAPACK ``eigh`` up to ``_DENSE_EIGEN_MAX`` rows, else ARPACK Lanczos on the implicit
     product (full precision). ``B`` itself is never formed.
 
-    The dense case uses NumPy's LAPACK, the same OpenBLAS as every other product here: SciPy
-    ships its own copy, whose idle thread pool competing with NumPy's made a 100 × 100
-    ``eigh`` several times slower on two cores.
+    The dense case asks LAPACK for the top two eigenpairs only (SciPy's ``eigh`` with
+    ``subset_by_index``); it runs inside :func:`~parkhq.analysis.blas.one_blas_thread`, which
+    also limits SciPy's own OpenBLAS, whose idle thread pool competing with NumPy's made a
+    100 × 100 ``eigh`` several times slower on two cores.
     """
     size = matrix.shape[0]
     weight = right * right
     if size <= _DENSE_EIGEN_MAX:
         gram = (matrix * weight[np.newaxis, :]) @ matrix.T
         gram *= np.outer(left, left)
-        values, vectors = np.linalg.eigh(gram)
-        return float(values[-2]), vectors[:, -2]
+        values, vectors = scipy.linalg.eigh(gram, subset_by_index=[size - 2, size - 1])
+        return float(values[0]), vectors[:, 0]
     operator = scipy.sparse.linalg.LinearOperator(
         (size, size),
         matvec=lambda v: left * (matrix @ (weight * (matrix.T @ (left * v.ravel())))),
@@ -617,14 +621,18 @@ def _float_series(name: str, values: _FloatArray) -> pl.Series:
     return pl.Series(name, np.ascontiguousarray(values).ravel(), dtype=pl.Float64, nan_to_null=True)
 
 
-def _grid(locations: pl.Series, activities: pl.Series, *columns: pl.Series) -> pl.DataFrame:
-    """The full rectangle, row-major (location first), with ``columns`` (raveled) beside it."""
-    rectangle = (
+def _rectangle(locations: pl.Series, activities: pl.Series) -> pl.DataFrame:
+    """Every (location, activity) pair, row-major (location first)."""
+    return (
         locations.alias(_LOCATION)
         .to_frame()
         .join(activities.alias(_ACTIVITY).to_frame(), how="cross", maintain_order="left_right")
     )
-    return rectangle.with_columns(columns)
+
+
+def _grid(locations: pl.Series, activities: pl.Series, *columns: pl.Series) -> pl.DataFrame:
+    """The full rectangle, row-major (location first), with ``columns`` (raveled) beside it."""
+    return _rectangle(locations, activities).with_columns(columns)
 
 
 def _proximity_frame(activities: pl.Series, phi: _FloatArray) -> pl.DataFrame:
@@ -649,10 +657,11 @@ def _with_idle(frame: pl.DataFrame, key: str, idle: pl.Series, count: str) -> pl
 
 
 def _result_frames(
-    table: ActivityMatrix, found: _Metrics, held: NDArray[np.bool_]
+    table: ActivityMatrix, found: _Metrics, held: NDArray[np.bool_], rectangle: pl.DataFrame
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """The locations, activities and cells frames of :class:`ComplexityResult` (``held``:
-    M as booleans, viewed as the Int8 ``m`` column)."""
+    M as booleans, viewed as the Int8 ``m`` column; ``rectangle``: :func:`_rectangle` of the
+    table's codes)."""
     locations = pl.DataFrame(
         [
             table.locations.alias(_LOCATION),
@@ -668,9 +677,7 @@ def _result_frames(
             _float_series("pci", found.pci),
         ]
     )
-    cells = _grid(
-        table.locations,
-        table.activities,
+    cells = rectangle.with_columns(
         pl.Series("value", table.values.ravel()),
         pl.Series("rca", found.rca.ravel()),
         pl.Series("m", held.ravel().view(np.int8)),
@@ -736,6 +743,12 @@ def complexity_of_matrix(
         return _complexity_of_matrix(table, config)
 
 
+@functools.cache
+def _background() -> ThreadPoolExecutor:
+    """One worker thread for Polars work that can overlap the numpy work of the caller."""
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="parkhq-complexity")
+
+
 def _complexity_of_matrix(
     table: ActivityMatrix, config: ComplexityConfig | None
 ) -> ComplexityResult:
@@ -744,9 +757,13 @@ def _complexity_of_matrix(
     held = rca_values >= settings.rca_threshold
     presence = held.astype(np.float64)
     phi = _proximity_matrix(presence)
+    # The edge list and the cells' codes are Polars work (it releases the GIL): build them
+    # beside the metrics.
+    edges = _background().submit(_proximity_frame, table.activities, phi)
+    rectangle = _background().submit(_rectangle, table.locations, table.activities)
     found = _metrics(rca_values, presence, phi)
-    locations, activities, cells = _result_frames(table, found, held)
-    proximity_edges = _proximity_frame(table.activities, phi)
+    locations, activities, cells = _result_frames(table, found, held, rectangle.result())
+    proximity_edges = edges.result()
     _LOGGER.info(
         "经济复杂度：%d 个地区 × %d 个产业，RCA 阈值 %s",
         table.locations.len(),
