@@ -7,6 +7,9 @@ from typing import Any
 
 import polars as pl
 
+from parkhq.reference.categories import category_catalogue
+from parkhq.reference.industries import industry_catalogue
+
 DTYPES: dict[str, pl.DataType] = {
     "park_code": pl.String(),
     "province_code": pl.String(),
@@ -26,3 +29,12 @@ DTYPES: dict[str, pl.DataType] = {
 def rows_frame(rows: Sequence[Sequence[Any]], columns: Sequence[str]) -> pl.DataFrame:
     """A frame of ``rows`` (tuples in the order of ``columns``) with the analyses' dtypes."""
     return pl.DataFrame(list(rows), schema={c: DTYPES[c] for c in columns}, orient="row")
+
+
+def class_map_for(level: str) -> pl.DataFrame | None:
+    """The ``class_map`` an aggregation at ``level`` needs (category or section), else None."""
+    if level == "category":
+        return category_catalogue().frame()
+    if level == "section":
+        return industry_catalogue().frame().select(pl.col("code").alias("class_code"), "section")
+    return None

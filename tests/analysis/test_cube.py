@@ -7,14 +7,12 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from frames import rows_frame
+from frames import class_map_for, rows_frame
 from parkhq.analysis import cube as cube_module
 from parkhq.analysis.cube import IndustryCube, park_matrix
 from parkhq.analysis.extension import neighbour_pairs, park_complexity, suggest_extensions
 from parkhq.analysis.structure import aggregate, in_parks
 from parkhq.errors import InvalidInput
-from parkhq.reference.categories import category_catalogue
-from parkhq.reference.industries import industry_catalogue
 from parkhq.reference.rules import load_extension_rules
 
 CLASSES = ["3011", "3021", "3611", "3612", "3911", "3971", "2710", "1713", "6531", "0111"]
@@ -47,14 +45,6 @@ def firms_frame(seed: int) -> pl.DataFrame:
         rows.append((park, province, city, str(rng.choice(CLASSES)), output, employees))
     columns = ["park_code", "province_code", "city_code", "industry_code", "output_value"]
     return rows_frame(rows, [*columns, "employees"])
-
-
-def class_map_for(level: str) -> pl.DataFrame | None:
-    if level == "category":
-        return category_catalogue().frame()
-    if level == "section":
-        return industry_catalogue().frame().select(pl.col("code").alias("class_code"), "section")
-    return None
 
 
 @pytest.mark.parametrize("level", ["section", "division", "group", "class", "category"])

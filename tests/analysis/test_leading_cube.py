@@ -18,12 +18,10 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from frames import rows_frame
+from frames import class_map_for, rows_frame
 from parkhq.analysis.cube import IndustryCube
 from parkhq.analysis.leading import apply_leading_rules, leading_indicators, measured_leading
 from parkhq.analysis.structure import INDUSTRY
-from parkhq.reference.categories import category_catalogue
-from parkhq.reference.industries import industry_catalogue
 from parkhq.reference.rules import LeadingRules, load_leading_rules, parse_leading_rules
 
 CLASSES = ["3011", "3021", "3611", "3612", "3660", "3911", "3971", "2710", "1713", "0111", "6531"]
@@ -75,14 +73,6 @@ def firms_frame(seed: int) -> pl.DataFrame:
             rows.append((park, where, str(rng.choice(classes)), output))
     frame = rows_frame(rows, ["park_code", "province_code", "industry_code", "output_value"])
     return frame.with_columns(pl.lit("330100").alias("city_code"))
-
-
-def class_map_for(level: str) -> pl.DataFrame | None:
-    if level == "category":
-        return category_catalogue().frame()
-    if level == "section":
-        return industry_catalogue().frame().select(pl.col("code").alias("class_code"), "section")
-    return None
 
 
 def sorted_by_polars(indicators: pl.DataFrame, rules: LeadingRules) -> pl.DataFrame:

@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from frames import rows_frame
+from frames import class_map_for, rows_frame
 from parkhq.analysis.cube import IndustryCube
 from parkhq.analysis.structure import (
     StructureProfile,
@@ -24,8 +24,6 @@ from parkhq.analysis.structure import (
     structure_profile,
 )
 from parkhq.errors import InvalidInput
-from parkhq.reference.categories import category_catalogue
-from parkhq.reference.industries import industry_catalogue
 
 CLASSES = ["3011", "3021", "3611", "3612", "3660", "3911", "3971", "2710", "1713", "0111", "6531"]
 PROVINCES = ["330000", "340000", "110000"]
@@ -61,14 +59,6 @@ def firms_frame(seed: int) -> pl.DataFrame:
             rows.append((park, where, str(rng.choice(classes)), output, employees))
     columns = ["park_code", "province_code", "industry_code", "output_value", "employees"]
     return rows_frame(rows, columns).with_columns(pl.lit("330100").alias("city_code"))
-
-
-def class_map_for(level: str) -> pl.DataFrame | None:
-    if level == "category":
-        return category_catalogue().frame()
-    if level == "section":
-        return industry_catalogue().frame().select(pl.col("code").alias("class_code"), "section")
-    return None
 
 
 def assert_profiles_equal(actual: StructureProfile, expected: StructureProfile) -> None:
