@@ -20,13 +20,16 @@ Steps, each timed:
    groups: RCA, proximity, density, PCI/COG, then 延链 suggestions for every park).
 
 The analyses run as the service runs them: the firm table is summed once into an
-:class:`~parkhq.analysis.cube.IndustryCube` (park × class totals of every measure) and the cube
-is handed to every analysis; building the cube is inside the timed pipeline, and each
-repetition builds a new one (nothing is kept between repetitions). ``--firm-rows`` also times the
-analyses on the firm rows themselves (each analysis then sums the firms again). Timings are the
-best of ``--repeat`` runs (after one warm-up). The script prints each step, the ratio (pipeline
-÷ reference; goal ≤ 3×) and the peak resident memory of this process (``ru_maxrss``; goal
+:class:`~parkhq.analysis.cube.IndustryCube` (park × class totals of every measure; each park's
+region read from the park register, ``parks.parquet``) and the cube is handed to every
+analysis; building the cube is inside the timed pipeline, and each repetition builds a new one
+(nothing is kept between repetitions). ``--firm-rows`` also times the analyses on the firm rows
+themselves (each analysis then sums the firms again). Timings are the best of ``--repeat`` runs
+(default 5, after one warm-up), the reference scan and the pipeline alternating so that a
+slower spell of the machine falls on both. The script prints each step, the ratio (pipeline ÷
+reference; goal ≤ 3×) and the peak resident memory of this process (``ru_maxrss``; goal
 ≤ 4 GB) and of the generator child.
+
 Usage::
 
     .venv/bin/python bench/bench_industries.py                       # national scale
@@ -167,16 +170,6 @@ def complexity_step(firms: FirmData, parks: pl.DataFrame) -> Any:
     return suggest_extensions(result, neighbours, rules)
 
 
-def best_of(repeat: int, fn: Callable[[], Any]) -> tuple[float, Any]:
-    fn()
-    best, value = float("inf"), None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        value = fn()
-        best = min(best, time.perf_counter() - start)
-    return best, value
-
-
 MEASURES = ("output_value", "tax", "land_mu")
 
 
@@ -192,8 +185,11 @@ def pipeline(
         times[name] = time.perf_counter() - start
         return value
 
+    register = parks.select(pl.col("code").alias("park_code"), "province_code", "city_code")
     data: FirmData = (
-        timed("cube", lambda: IndustryCube.from_firms(firms, MEASURES)) if cube else firms
+        timed("cube", lambda: IndustryCube.from_firms(firms, MEASURES, parks=register))
+        if cube
+        else firms
     )
     timed("structure", lambda: structure_step(data))
     timed("leading", lambda: leading_step(data, declared))
@@ -203,14 +199,21 @@ def pipeline(
 
 
 def run_pipeline(
-    label: str, repeat: int, reference: float, run: Callable[[], dict[str, float]]
+    label: str, repeat: int, scan: Callable[[], Any], run: Callable[[], dict[str, float]]
 ) -> None:
+    """Best of ``repeat`` runs of the pipeline against the best of as many reference scans,
+    the two alternating (so that a slower spell of the machine falls on both)."""
+    scan()
     run()
-    best: dict[str, float] = {}
+    reference, best = float("inf"), {}
     for _ in range(repeat):
+        start = time.perf_counter()
+        scan()
+        reference = min(reference, time.perf_counter() - start)
         times = run()
         if not best or sum(times.values()) < sum(best.values()):
             best = times
+    print(f"reference (one raw scan of the firm table): {reference * 1000:.0f} ms")
     for name, seconds in best.items():
         print(f"  {name} ({label}): {seconds * 1000:.0f} ms ({seconds / reference:.2f}× the scan)")
     total = sum(best.values())
@@ -227,7 +230,7 @@ def main() -> None:
     parser.add_argument("--parks", type=int, default=3_000)
     parser.add_argument("--firms", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument(
         "--firm-rows", action="store_true", help="也计时直接在企业明细上运行的各项分析"
     )
@@ -253,20 +256,18 @@ def main() -> None:
             f"{firms.get_column('industry_code').n_unique()} classes, built in {build:.1f} s"
         )
 
-        reference, _ = best_of(args.repeat, lambda: reference_scan(path))
-        print(f"reference (one raw scan of the firm table): {reference * 1000:.0f} ms")
         declared = declared_rows(parks)
         run_pipeline(
             "cube once + analyses",
             args.repeat,
-            reference,
+            lambda: reference_scan(path),
             lambda: pipeline(firms, parks, declared, cube=True),
         )
         if args.firm_rows:
             run_pipeline(
                 "analyses on firm rows",
                 args.repeat,
-                reference,
+                lambda: reference_scan(path),
                 lambda: pipeline(firms, parks, declared, cube=False),
             )
         peak = _maxrss_gb()

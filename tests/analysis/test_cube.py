@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
+import re
+
 import numpy as np
 import polars as pl
 import pytest
@@ -299,3 +302,103 @@ def test_the_refused_park_is_that_of_the_first_disagreeing_firm(
         IndustryCube.from_firms(firms.filter(pl.int_range(pl.len()) != 7))
     agreeing = firms.filter(~pl.int_range(pl.len()).is_in([7, 8]))
     assert IndustryCube.from_firms(agreeing).units.height == 4  # 2 parks, 2 regions
+
+
+def register_of(firms: pl.DataFrame, *extra: tuple[str, str, str]) -> pl.DataFrame:
+    """The park register of ``firms`` (each park's region), plus ``extra`` parks, shuffled."""
+    named = firms.filter(pl.col("park_code").is_not_null())
+    parks = named.group_by("park_code").agg(pl.col("province_code", "city_code").first())
+    more = pl.DataFrame(list(extra), schema=parks.schema, orient="row")
+    return pl.concat([parks, more]).sample(fraction=1.0, shuffle=True, seed=3)
+
+
+@pytest.mark.parametrize("chunk", [7, 1 << 16])
+@pytest.mark.parametrize("seed", range(10))
+def test_a_cube_with_the_park_register_equals_the_cube_of_agreeing_firms(
+    seed: int, chunk: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cube_module, "_CHUNK", chunk)
+    firms = firms_frame(seed)
+    register = register_of(firms, ("Q99", "350000", "350100"))  # a park without firms
+    plain = IndustryCube.from_firms(firms)
+    listed = IndustryCube.from_firms(firms, parks=register)
+    assert_frame_equal(listed.units, plain.units)
+    assert_frame_equal(listed.classes.to_frame(), plain.classes.to_frame())
+    np.testing.assert_array_equal(listed.firm_counts, plain.firm_counts)
+    for m in plain.totals:
+        np.testing.assert_array_equal(listed.totals[m], plain.totals[m])
+    bare = IndustryCube.from_firms(firms, attributes=(), parks=register.select("park_code"))
+    np.testing.assert_array_equal(
+        bare.firm_counts, IndustryCube.from_firms(firms, attributes=()).firm_counts
+    )
+
+
+def test_the_register_gives_a_park_its_region_whatever_its_firms_say() -> None:
+    firms = rows_frame(
+        [
+            ("P1", "330000", "330100", "3011", 1.0),
+            ("P1", "340000", "340100", "3011", 2.0),  # registered elsewhere
+            ("P2", "330000", "330200", "3021", 4.0),
+            (None, "340000", "340100", "3011", 8.0),
+        ],
+        ["park_code", "province_code", "city_code", "industry_code", "output_value"],
+    )
+    with pytest.raises(InvalidInput, match="园区 P1 "):
+        IndustryCube.from_firms(firms)
+    register = pl.DataFrame(
+        {
+            "park_code": ["P2", "P1"],
+            "province_code": ["330000"] * 2,
+            "city_code": ["330200", "330100"],
+        }
+    )
+    cube = IndustryCube.from_firms(firms, ["output_value"], parks=register)
+    assert cube.units.rows() == [
+        ("P1", "330000", "330100"),
+        ("P2", "330000", "330200"),
+        (None, "340000", "340100"),
+    ]
+    np.testing.assert_array_equal(cube.totals["output_value"], [[3.0, 0.0], [0.0, 4.0], [8.0, 0.0]])
+
+
+def test_a_firm_of_a_park_missing_from_the_register_is_refused() -> None:
+    firms = firms_frame(11)
+    register = register_of(firms.filter(pl.col("park_code") != "P03"))
+    with pytest.raises(InvalidInput, match=r"不在园区名录中（例如 \['P03'\]）") as refused:
+        IndustryCube.from_firms(firms, parks=register)
+    assert refused.value.detail["unknown_rows"] == firms.filter(pl.col("park_code") == "P03").height
+
+
+@pytest.mark.parametrize(
+    ("register", "message"),
+    [
+        (pl.DataFrame({"park_code": ["P1", None]}), "缺少园区代码"),
+        (pl.DataFrame({"park_code": ["P1", "P2", "P1"]}), "重复：P1"),
+        (pl.DataFrame({"code": ["P1"]}), "缺少列"),
+    ],
+)
+def test_a_bad_register_is_a_located_error(register: pl.DataFrame, message: str) -> None:
+    firms = rows_frame([("P1", "3011", 1.0)], ["park_code", "industry_code", "output_value"])
+    with pytest.raises(InvalidInput, match=message):
+        IndustryCube.from_firms(firms, attributes=(), parks=register)
+
+
+def test_the_class_codes_read_are_exactly_the_four_ascii_digit_strings() -> None:
+    """Every 4-character string over digits, signs, blanks and look-alikes, and a few others:
+    the cube's cast-and-check reading accepts exactly those of four ASCII digits."""
+    alphabet = ["0", "1", "9", "+", "-", " ", "_", ".", "e", "x", "\t", "٣", "９"]
+    codes = ["".join(chars) for chars in itertools.product(alphabet, repeat=4)]
+    codes += ["123", "12345", "", "0x1F", "1e3 ", "+0000", "0000"]
+    frame = pl.DataFrame({"industry_code": codes})
+    numbers = frame.select(cube_module._class_numbers()).to_series()
+    expected = [int(code) if re.fullmatch(r"[0-9]{4}", code) else None for code in codes]
+    assert numbers.to_list() == expected
+
+
+@pytest.mark.parametrize("code", ["３０１１", "٣٠١١", "+301"])
+def test_class_codes_of_other_digits_or_signs_are_refused(code: str) -> None:
+    firms = rows_frame([("P1", code, 1.0)], ["park_code", "industry_code", "output_value"])
+    with pytest.raises(InvalidInput, match="4 位行业小类代码"):
+        IndustryCube.from_firms(firms, attributes=())
+    with pytest.raises(InvalidInput, match="4 位行业小类代码"):
+        aggregate(firms, ("park_code",), "division")

@@ -82,8 +82,8 @@ MEASURES: tuple[str, ...] = ("output_value", "revenue", "value_added", "employee
 INDUSTRY = "industry"
 """Name of the industry column in aggregated frames (a code at the level, or a category name)."""
 
-_CLASS_PATTERN = r"^\d{4}$"
-_MAP_CODE_PATTERN = r"^\d{2,4}$"
+_CLASS_PATTERN = r"^[0-9]{4}$"
+_MAP_CODE_PATTERN = r"^[0-9]{2,4}$"
 _PREFIX_LENGTHS = {"division": 2, "group": 3}
 
 

@@ -168,7 +168,7 @@ def _firms(db: Database, scope: Scope, periods: list[str]) -> pl.DataFrame:
     return facts.filter(
         (pl.col("months_reported") > 0)
         & pl.col("industry_code").is_not_null()
-        & pl.col("industry_code").str.contains(r"^\d{4}$")
+        & pl.col("industry_code").str.contains(r"^[0-9]{4}$")
     ).select(_FIRM_COLUMNS)
 
 
@@ -201,7 +201,11 @@ def _load(db: Database, principal: Principal) -> _Inputs:
     periods = trailing_periods(last) if last else []
     parks = park_frame(db, everything).drop("park_id")
     firms = _in_park_regions(_firms(db, everything, periods), parks)
-    cube = IndustryCube.from_firms(firms, ("output_value", "tax", "land_mu"))
+    cube = IndustryCube.from_firms(
+        firms,
+        ("output_value", "tax", "land_mu"),
+        parks=parks.select("park_code", "province_code", "city_code"),
+    )
     visible = frozenset(park_frame(db, principal.scope).get_column("park_code").to_list())
     window = PeriodWindow(first=periods[0] if periods else None, last=last, months=len(periods))
     return _Inputs(firms=firms, cube=cube, parks=parks, visible=visible, period=window)
