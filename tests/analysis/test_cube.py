@@ -402,3 +402,18 @@ def test_class_codes_of_other_digits_or_signs_are_refused(code: str) -> None:
         IndustryCube.from_firms(firms, attributes=())
     with pytest.raises(InvalidInput, match="4 位行业小类代码"):
         aggregate(firms, ("park_code",), "division")
+
+
+def test_grouped_counts_stay_integers_and_levels_reuse_the_class_grouping() -> None:
+    cube = IndustryCube.from_firms(firms_frame(12))
+    division = cube.grouped(("province_code",), "division", "output_value")
+    classes = cube.grouped(("province_code",), "class", "output_value")
+    assert division.firm_counts.dtype == np.int64
+    assert classes.firm_counts.dtype == np.int64
+    assert cube.grouped(("province_code",), "class", "output_value") is classes
+    starts = np.flatnonzero(classes.industries.str.slice(0, 2).is_first_distinct().to_numpy())
+    np.testing.assert_array_equal(
+        division.values["output_value"],
+        np.add.reduceat(classes.values["output_value"], starts, axis=1),
+    )
+    np.testing.assert_array_equal(division.firm_counts.sum(), cube.height)

@@ -455,6 +455,17 @@ class IndustryCube:
             )
         groups, grouping = self._grouping(by)
         industries, mapping = self._level(level, class_map)
+        if grouping is not None and level != "class":
+            # Units are grouped at the class level first (kept: the analyses of one cube ask
+            # for one grouping at several levels), then classes are added up: the same sums.
+            classes = self.grouped(by, "class", measures)
+            return Grouped(
+                groups=classes.groups,
+                industries=industries,
+                values={m: _combine(None, classes.values[m], mapping) for m in measures},
+                firm_counts=_combine(None, classes.firm_counts, mapping),
+                dtypes=classes.dtypes,
+            )
         return Grouped(
             groups=groups.select(by) if by else pl.DataFrame(),
             industries=industries,
@@ -578,8 +589,11 @@ classes sharing a code prefix (sorted classes), or an industries × classes indi
 def _combine(
     grouping: sp.csr_matrix | None, values: NDArray[Any], mapping: _Mapping
 ) -> NDArray[Any]:
-    """grouping · values · mapping, skipping an identity factor (``None``)."""
+    """grouping · values · mapping, skipping an identity factor (``None``); integer values
+    (firm counts) stay integers."""
     if grouping is not None:
+        if values.dtype.kind != "f":  # an integer product: no float copy of the values
+            grouping = grouping.astype(values.dtype)
         values = np.asarray(grouping @ values)
     if mapping is None:
         return values
