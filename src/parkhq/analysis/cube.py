@@ -112,11 +112,10 @@ def _class_index(firms: pl.DataFrame, rows: pl.DataFrame) -> tuple[pl.Series, ND
     """
     if rows.get_column("_class").null_count():
         check_class_codes(firms.select("industry_code"))
-    present = np.zeros(_CLASS_SPACE, dtype=np.bool_)
-    for _, part in _slices(rows.select("_class")):
-        present[part["_class"]] = True
-    found = np.flatnonzero(present)
-    table = np.zeros(present.size, dtype=np.intp)
+    found = np.flatnonzero(
+        np.bincount(rows.get_column("_class").to_numpy(), minlength=_CLASS_SPACE)
+    )
+    table = np.zeros(_CLASS_SPACE, dtype=np.intp)
     table[found] = np.arange(found.size)
     classes = pl.Series("industry_code", [f"{code:04d}" for code in found], dtype=pl.String)
     return classes, table
